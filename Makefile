@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format bench-retrieval bench-freshness clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## run: index kb/ and serve it on http://127.0.0.1:8000, watching for changes
+run: $(VENV)/.installed
+	$(BIN)/kb index
+	$(BIN)/kb serve
+
+## test: lint, then the whole suite (unit, integration, HTTP end-to-end, browser)
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench-retrieval: score the service against the peers on ../shared/bench
+bench-retrieval: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/retrieval.py
+
+## bench-freshness: edit -> searchable latency on a generated 1,000-article KB
+bench-freshness: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/freshness.py
+
+clean:
+	rm -rf $(VENV) .kb-index .pytest_cache .ruff_cache

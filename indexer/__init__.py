@@ -1,0 +1,34 @@
+"""kb-search indexer: Markdown files in a git folder -> a Whoosh index -> search results.
+
+Knows nothing of HTTP. The server uses only what is exported here.
+"""
+
+from .articles import ARTICLE_TYPES, AUDIENCES
+from .errors import ArticleError, IndexUnavailable, SearchRequestError
+from .markdown import RenderedBody, pygments_css, render
+from .search import ArticleRecord, Hit, KnowledgeBase, Lookup, SearchRequest, SearchResults
+from .storage import IndexBusy, IndexStorage
+from .watcher import Watcher
+from .writer import Indexer, Report
+
+__all__ = [
+    "ARTICLE_TYPES",
+    "AUDIENCES",
+    "ArticleError",
+    "ArticleRecord",
+    "Hit",
+    "IndexBusy",
+    "IndexStorage",
+    "IndexUnavailable",
+    "Indexer",
+    "KnowledgeBase",
+    "Lookup",
+    "RenderedBody",
+    "Report",
+    "SearchRequest",
+    "SearchRequestError",
+    "SearchResults",
+    "Watcher",
+    "pygments_css",
+    "render",
+]

@@ -1,0 +1,173 @@
+"""Analyzers for support text: prose is stemmed, identifiers are kept whole *and* split.
+
+Support engineers search with things general-purpose analyzers mangle: ``0x80070005``,
+``ERROR_ACCESS_DENIED``, ``etcdHighFsyncDurations``, ``/etc/krb5.conf``, ``ORA-12154``,
+``KB5034441``. Every analyzer here starts from :class:`CompoundTokenizer`, which keeps
+such a run of characters together as one token, and :class:`IdentifierFilter`, which emits
+the whole identifier (normalised) followed by its parts. So ``ERROR_ACCESS_DENIED`` is
+findable as itself and by ``access denied``, and the exact form, being rare, scores higher.
+
+Named analyzers are built once in :data:`ANALYZERS`; the schema refers to them by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from whoosh.analysis import (
+    Analyzer,
+    Filter,
+    StemFilter,
+    StopFilter,
+    Token,
+    Tokenizer,
+)
+
+# A compound token: word characters joined by the punctuation identifiers are made of.
+# Leading and trailing punctuation is not part of the token ("(0x80070005)." -> "0x80070005").
+COMPOUND = re.compile(r"\w+(?:[.\-/\\:@+#'’]+\w+)*", re.UNICODE)
+_DELIMITERS = re.compile(r"[.\-/\\:@+#'’_]+")
+# camelCase and acronym boundaries: "etcdHighFsync" -> etcd|High|Fsync, "HTTPServer" -> HTTP|Server
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+", re.UNICODE)
+# A long run of digits after letters is a number worth finding alone: KB5034441, ORA12154.
+_LETTERS_THEN_NUMBER = re.compile(r"^([^\W\d_]+)(\d{3,})$", re.UNICODE)
+_HEX = re.compile(r"^0x([0-9a-f]+)$")
+
+MAX_TOKEN_CHARS = 120  # longer "words" are base64 blobs or minified code: not searchable text
+
+
+def normalise(text: str) -> str:
+    """Lowercase, and write hex numbers without their prefix so 0x80070005 == 80070005."""
+    text = text.lower()
+    match = _HEX.match(text)
+    return match.group(1) if match else text
+
+
+def split_identifier(word: str) -> list[tuple[int, str]]:
+    """Split an identifier into (offset, part) pairs on punctuation, case changes and numbers.
+
+    >>> split_identifier("etcdHighFsyncDurations")
+    [(0, 'etcd'), (4, 'High'), (8, 'Fsync'), (13, 'Durations')]
+    """
+    parts: list[tuple[int, str]] = []
+    start = 0
+    for piece in _DELIMITERS.split(word):
+        offset = word.find(piece, start) if piece else start
+        start = offset + len(piece)
+        if not piece:
+            continue
+        if _HEX.match(piece.lower()):
+            parts.append((offset, piece))
+            continue
+        for sub in _CAMEL.finditer(piece):
+            sub_text = sub.group()
+            tail = _LETTERS_THEN_NUMBER.match(sub_text)
+            if tail:
+                parts.append((offset + sub.start(), tail.group(1)))
+                parts.append((offset + sub.start() + len(tail.group(1)), tail.group(2)))
+            else:
+                parts.append((offset + sub.start(), sub_text))
+    return parts
+
+
+class CompoundTokenizer(Tokenizer):
+    """Yields runs like ``ERROR_ACCESS_DENIED`` or ``/etc/krb5.conf`` as single tokens."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in COMPOUND.finditer(value):
+            token.text = match.group()
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = pos
+                pos += 1
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            yield token
+
+
+class IdentifierFilter(Filter):
+    """Emit each compound token whole (normalised), then its parts at following positions.
+
+    Plain words pass through unchanged apart from lowercasing. Over-long tokens are dropped.
+    """
+
+    is_morph = False
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        shift = 0  # extra positions taken by parts of earlier identifiers
+        for token in tokens:
+            original = token.text
+            if len(original) > MAX_TOKEN_CHARS:
+                continue
+            parts = split_identifier(original)
+            base_pos = token.pos + shift if token.positions else 0
+            base_char = token.startchar if token.chars else 0
+            token.text = normalise(original)
+            if token.positions:
+                token.pos = base_pos
+            yield token
+            if len(parts) <= 1:
+                continue
+            for index, (offset, part) in enumerate(parts):
+                token.text = normalise(part)
+                if token.positions:
+                    token.pos = base_pos + index
+                if token.chars:
+                    token.startchar = base_char + offset
+                    token.endchar = base_char + offset + len(part)
+                yield token
+            shift += len(parts) - 1
+
+
+class ProseStemFilter(StemFilter):
+    """Stem plain words only: identifiers and numbers must match exactly."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stemfn = self.cache_stem if hasattr(self, "cache_stem") else self._stem
+        for token in tokens:
+            if not token.stopped and token.text.isalpha():
+                token.text = stemfn(token.text)
+            yield token
+
+
+def prose_analyzer() -> Analyzer:
+    """Title, headings and body text: identifiers split, stop words removed, words stemmed."""
+    return (
+        CompoundTokenizer()
+        | IdentifierFilter()
+        | StopFilter(minsize=1, renumber=False)
+        | ProseStemFilter(cachesize=50000)
+    )
+
+
+def identifier_analyzer() -> Analyzer:
+    """Code blocks and error codes: identifiers split, but nothing stemmed or stopped."""
+    return CompoundTokenizer() | IdentifierFilter()
+
+
+ANALYZERS = {
+    "prose": prose_analyzer(),
+    "identifier": identifier_analyzer(),
+}
+
+
+def terms(text: str, analyzer: str = "prose") -> list[str]:
+    """The index terms an analyzer makes of ``text`` (for tests and query building)."""
+    return [t.text for t in ANALYZERS[analyzer](text, mode="query")]

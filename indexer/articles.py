@@ -1,0 +1,266 @@
+"""One Markdown file -> one :class:`Article`: validated front matter plus the parsed body.
+
+Files are parsed leniently, because an article that indexes with a warning helps more than
+one that vanishes: unknown keys are kept, a single string where a list belongs becomes a
+one-item list, a missing id is derived from the path. Only what makes a file unusable
+(unreadable bytes, broken YAML, an id that cannot be a URL) raises :class:`ArticleError`,
+with the line to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ArticleError
+from .markdown import ParsedBody, parse_body
+
+ARTICLE_TYPES = ("resolution", "config-note")
+AUDIENCES = ("public", "internal")
+LIST_FIELDS = ("systems", "tags", "error_codes", "tickets", "aliases")
+KNOWN_FIELDS = frozenset(
+    ("id", "title", "type", "audience", "owner", "reviewed", "review_by", *LIST_FIELDS)
+)
+MAX_ARTICLE_BYTES = 2_000_000
+MAX_FRONT_MATTER_BYTES = 64_000
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~/-]{0,199}$")
+_FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe loader that refuses YAML aliases: front matter never needs them, and a
+    "billion laughs" document would otherwise expand to gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not allowed in front matter", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+@dataclass(frozen=True)
+class Article:
+    """A parsed article. ``path`` is relative to the kb root, with forward slashes."""
+
+    id: str
+    path: str
+    title: str
+    type: str
+    audience: str
+    systems: tuple[str, ...]
+    tags: tuple[str, ...]
+    error_codes: tuple[str, ...]
+    tickets: tuple[str, ...]
+    aliases: tuple[str, ...]
+    owner: str
+    reviewed: str
+    review_by: str
+    extra: dict[str, Any]
+    body: str
+    parsed: ParsedBody
+    content_hash: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+def is_article_path(relpath: str) -> bool:
+    """Markdown files count as articles, except README.md and anything under ``_`` or ``.``."""
+    parts = relpath.split("/")
+    if any(part.startswith(("_", ".")) for part in parts):
+        return False
+    return parts[-1].endswith(".md") and parts[-1].lower() != "readme.md"
+
+
+def iter_article_paths(root: Path, skip: Path | None = None) -> Iterator[str]:
+    """Every article path under ``root``, sorted, never following links out of the root."""
+    root = root.resolve()
+    skip = skip.resolve() if skip else None
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        current = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(("_", ".")) and (skip is None or current / d != skip)
+        )
+        for name in filenames:
+            full = current / name
+            relpath = full.relative_to(root).as_posix()
+            if is_article_path(relpath) and _inside(full, root):
+                found.append(relpath)
+    yield from sorted(found)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except OSError:
+        return False
+
+
+def derived_id(relpath: str) -> str:
+    """The id of an article without one: its path without ``.md``."""
+    return relpath[:-3] if relpath.endswith(".md") else relpath
+
+
+def split_front_matter(text: str, relpath: str) -> tuple[dict[str, Any], str]:
+    """Return (front matter, body); a file without front matter is all body."""
+    if not text.startswith("---"):
+        return {}, text
+    first_line_end = text.find("\n")
+    if first_line_end == -1 or text[:first_line_end].strip() != "---":
+        return {}, text
+    end = _FRONT_MATTER_END.search(text, first_line_end + 1)
+    if end is None:
+        raise ArticleError(relpath, "front matter starts with '---' but never ends", line=1)
+    raw = text[first_line_end + 1 : end.start()]
+    if len(raw) > MAX_FRONT_MATTER_BYTES:
+        raise ArticleError(relpath, "front matter is larger than 64 KB", line=1)
+    body_start = text.find("\n", end.end())
+    body = "" if body_start == -1 else text[body_start + 1 :]
+    try:
+        data = yaml.load(raw, Loader=_NoAliasLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ArticleError(relpath, f"invalid YAML in front matter: {problem}", line=line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ArticleError(relpath, "front matter must be a mapping of key: value", line=2)
+    return data, body
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _as_list(key: str, value: Any, warnings: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str | int | float | dt.date):
+        value = [value]
+    if not isinstance(value, list):
+        warnings.append(f"'{key}' should be a list; ignored")
+        return ()
+    return tuple(t for t in (_as_text(v) for v in value if not isinstance(v, dict | list)) if t)
+
+
+def _as_date(key: str, value: Any, warnings: list[str]) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        warnings.append(f"'{key}' is not a date (YYYY-MM-DD): {value!r}")
+        return ""
+
+
+def parse_article(relpath: str, raw: bytes, default_audience: str = "internal") -> Article:
+    """Parse the bytes of one article file. Raises :class:`ArticleError` if it is unusable."""
+    if len(raw) > MAX_ARTICLE_BYTES:
+        raise ArticleError(relpath, f"file is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
+    if b"\x00" in raw:
+        raise ArticleError(relpath, "file looks binary (contains NUL bytes), not Markdown")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ArticleError(relpath, "file is not valid UTF-8 text", line=line) from None
+    text = text.replace("\r\n", "\n")
+    meta, body = split_front_matter(text, relpath)
+    warnings: list[str] = []
+
+    article_id = _as_text(meta.get("id")) or derived_id(relpath)
+    if not ID_PATTERN.match(article_id):
+        raise ArticleError(
+            relpath,
+            f"id {article_id!r} cannot be a permalink: use letters, digits, '-', '_', '.', '/'",
+            line=_key_line(text, "id"),
+        )
+    parsed = parse_body(body)
+    title = _as_text(meta.get("title")) or parsed.first_heading or _title_from_path(relpath)
+
+    article_type = _as_text(meta.get("type")).lower()
+    if article_type and article_type not in ARTICLE_TYPES:
+        warnings.append(
+            f"unknown type {article_type!r}; expected one of {', '.join(ARTICLE_TYPES)}"
+        )
+    audience = _as_text(meta.get("audience")).lower() or default_audience
+    if audience not in AUDIENCES:
+        warnings.append(f"unknown audience {audience!r}; treated as internal")
+        audience = "internal"
+
+    return Article(
+        id=article_id,
+        path=relpath,
+        title=title,
+        type=article_type,
+        audience=audience,
+        systems=_as_list("systems", meta.get("systems"), warnings),
+        tags=_as_list("tags", meta.get("tags"), warnings),
+        error_codes=_as_list("error_codes", meta.get("error_codes"), warnings),
+        tickets=_as_list("tickets", meta.get("tickets"), warnings),
+        aliases=_as_list("aliases", meta.get("aliases"), warnings),
+        owner=_as_text(meta.get("owner")),
+        reviewed=_as_date("reviewed", meta.get("reviewed"), warnings),
+        review_by=_as_date("review_by", meta.get("review_by"), warnings),
+        extra={k: v for k, v in meta.items() if k not in KNOWN_FIELDS},
+        body=body,
+        parsed=parsed,
+        content_hash=content_hash(raw),
+        warnings=tuple(warnings),
+    )
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def file_hash(path: Path) -> str | None:
+    """The content hash of a file, or None if it cannot be read."""
+    try:
+        return content_hash(path.read_bytes())
+    except OSError:
+        return None
+
+
+def read_article(root: Path, relpath: str, default_audience: str = "internal") -> Article:
+    """Read and parse ``root/relpath``; I/O problems become :class:`ArticleError` too."""
+    full = root / relpath
+    if not _inside(full, root.resolve()):
+        raise ArticleError(relpath, "is a link to a file outside the knowledge base")
+    try:
+        with open(full, "rb") as handle:
+            raw = handle.read(MAX_ARTICLE_BYTES + 1)
+    except OSError as exc:
+        raise ArticleError(relpath, f"cannot be read: {exc.strerror or exc}") from None
+    return parse_article(relpath, raw, default_audience)
+
+
+def _key_line(text: str, key: str) -> int | None:
+    match = re.search(rf"^{re.escape(key)}\s*:", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _title_from_path(relpath: str) -> str:
+    stem = relpath.rsplit("/", 1)[-1].removesuffix(".md")
+    return stem.replace("-", " ").replace("_", " ").strip().capitalize() or relpath

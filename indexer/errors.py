@@ -1,0 +1,28 @@
+"""Errors the indexer raises, worded for the person who has to act on them."""
+
+from __future__ import annotations
+
+
+class ArticleError(Exception):
+    """An article file that cannot be indexed; names the file and the line to fix."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "message": self.message}
+
+
+class IndexUnavailable(Exception):
+    """No usable index exists yet (first build still running, or the index directory is gone)."""
+
+
+class SearchRequestError(ValueError):
+    """A search parameter is out of range; the message says which and why."""

@@ -1,0 +1,217 @@
+"""Who changed each article and when, read from git in one pass (file times outside git).
+
+A full build asks git once for the whole history of the kb folder (``git log --name-status
+-M``) and walks it newest first, so thousands of files cost one subprocess, and renames are
+followed: the old paths of a renamed file become its aliases, so links to them keep working.
+Incremental updates ask per file, which is cheaper for a handful of paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import subprocess
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FEW_PATHS = 24  # up to this many paths, one `git log -1` each beats a walk of the whole history
+_GIT_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class FileHistory:
+    """What the UI shows as "last changed by X, N days ago" and what permalinks need."""
+
+    updated: dt.datetime
+    author: str | None = None
+    commit: str | None = None
+    created: dt.datetime | None = None
+    former_paths: tuple[str, ...] = ()
+    uncommitted: bool = False
+
+
+def _from_timestamp(value: str | float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
+
+
+def file_time_history(root: Path, relpath: str) -> FileHistory:
+    """The fallback outside git: the file's modification time, no author."""
+    try:
+        mtime = (root / relpath).stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    return FileHistory(updated=_from_timestamp(mtime), uncommitted=True)
+
+
+class GitHistory:
+    """Reads history for files under ``root`` (a folder inside a git work tree)."""
+
+    def __init__(self, root: Path, toplevel: Path) -> None:
+        self.root = root.resolve()
+        self.toplevel = toplevel
+        prefix = self.root.relative_to(toplevel).as_posix()
+        self.prefix = "" if prefix == "." else prefix + "/"
+
+    @classmethod
+    def open(cls, root: Path) -> GitHistory | None:
+        """A reader for ``root``, or None when it is not in a git work tree (or git is missing)."""
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return cls(root, Path(out).resolve()) if out else None
+
+    def _git(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(self.toplevel), "-c", "core.quotepath=off", *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=_GIT_TIMEOUT,
+            check=True,
+        ).stdout
+
+    def head(self) -> str | None:
+        try:
+            return self._git("rev-parse", "--verify", "-q", "HEAD").strip() or None
+        except subprocess.SubprocessError:
+            return None
+
+    def changed_between(self, old: str, new: str) -> set[str] | None:
+        """Paths (kb-relative) touched between two commits; None if ``old`` is unknown."""
+        try:
+            out = self._git("diff", "-z", "--name-only", old, new, "--", self._pathspec())
+        except subprocess.SubprocessError:
+            return None
+        return {p for p in (self._relative(x) for x in out.split("\0") if x) if p}
+
+    def read(self, relpaths: Collection[str]) -> dict[str, FileHistory]:
+        """History for each of ``relpaths`` (kb-relative); files git does not know get mtimes."""
+        try:
+            dirty = self._dirty()
+            if len(relpaths) <= FEW_PATHS:
+                known = {p: h for p in relpaths if (h := self._last_commit(p))}
+            else:
+                known = self._walk_log()
+        except subprocess.SubprocessError as exc:
+            log.warning("git history unavailable, using file times: %s", exc)
+            dirty, known = set(relpaths), {}
+        result = {}
+        for relpath in relpaths:
+            history = known.get(relpath)
+            if history is None or relpath in dirty:
+                fallback = file_time_history(self.root, relpath)
+                if history is not None:
+                    fallback = FileHistory(
+                        updated=fallback.updated,
+                        author=history.author,
+                        commit=history.commit,
+                        created=history.created,
+                        former_paths=history.former_paths,
+                        uncommitted=True,
+                    )
+                history = fallback
+            result[relpath] = history
+        return result
+
+    def _pathspec(self) -> str:
+        return self.prefix or "."
+
+    def _relative(self, gitpath: str) -> str | None:
+        if self.prefix and not gitpath.startswith(self.prefix):
+            return None
+        return gitpath[len(self.prefix) :]
+
+    def _dirty(self) -> set[str]:
+        out = self._git(
+            "status", "-z", "--porcelain", "--untracked-files=all", "--", self._pathspec()
+        )
+        paths = set()
+        entries = out.split("\0")
+        index = 0
+        while index < len(entries):
+            entry = entries[index]
+            index += 1
+            if len(entry) < 4:
+                continue
+            if entry[0] in "RC":
+                index += 1  # the original path follows a rename entry
+            relpath = self._relative(entry[3:])
+            if relpath:
+                paths.add(relpath)
+        return paths
+
+    def _last_commit(self, relpath: str) -> FileHistory | None:
+        out = self._git("log", "-1", "--format=%H%x1f%an%x1f%at", "--", self.prefix + relpath)
+        if not out.strip():
+            return None
+        commit, author, stamp = out.strip().split("\x1f")
+        return FileHistory(updated=_from_timestamp(stamp), author=author, commit=commit)
+
+    def _walk_log(self) -> dict[str, FileHistory]:
+        """One pass over the history, newest first, following renames to today's paths."""
+        out = self._git(
+            "log", "-z", "--format=%x1e%H%x1f%an%x1f%at", "--name-status", "-M", "--",
+            self._pathspec(),
+        )  # fmt: skip
+        latest: dict[str, tuple[str, str, str]] = {}
+        created: dict[str, str] = {}
+        former: dict[str, list[str]] = {}
+        current_name: dict[str, str] = {}  # path at an older commit -> path today
+        for record in out.split("\x1e"):
+            if not record:
+                continue
+            header, _, changes = record.partition("\0")
+            commit, author, stamp = header.split("\x1f")
+            fields = changes.lstrip("\n").split("\0")
+            index = 0
+            while index < len(fields):
+                status = fields[index]
+                if not status:
+                    index += 1
+                    continue
+                if status[0] in "RC":
+                    old, new = fields[index + 1], fields[index + 2]
+                    index += 3
+                else:
+                    old, new = None, fields[index + 1]
+                    index += 2
+                today = current_name.get(new, new)
+                latest.setdefault(today, (commit, author, stamp))
+                created[today] = stamp
+                if old is not None and status[0] == "R":
+                    current_name[old] = today
+                    former.setdefault(today, []).append(old)
+        result = {}
+        for gitpath, (commit, author, stamp) in latest.items():
+            relpath = self._relative(gitpath)
+            if relpath is None:
+                continue
+            olds = tuple(p for p in (self._relative(o) for o in former.get(gitpath, ())) if p)
+            result[relpath] = FileHistory(
+                updated=_from_timestamp(stamp),
+                author=author,
+                commit=commit,
+                created=_from_timestamp(created[gitpath]),
+                former_paths=olds,
+            )
+        return result
+
+
+def read_history(
+    root: Path, relpaths: Collection[str], git: GitHistory | None
+) -> dict[str, FileHistory]:
+    """History for ``relpaths`` from git when available, from file times otherwise."""
+    if git is None:
+        return {p: file_time_history(root, p) for p in relpaths}
+    return git.read(relpaths)

@@ -1,0 +1,261 @@
+"""Markdown bodies: plain text by section for the index, and safe HTML for the article page.
+
+Both come from one markdown-it parser so that the heading anchors a search result links to
+are exactly the ids the rendered page carries.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import unquote, urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+MAX_HIGHLIGHT_CHARS = 100_000  # bigger code blocks are shown plain: pygments time grows with size
+_PYGMENTS = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    """Syntax-highlight a fenced block; unknown languages fall back to markdown-it's escaping."""
+    if not lang or len(code) > MAX_HIGHLIGHT_CHARS:
+        return ""
+    try:
+        lexer = get_lexer_by_name(lang, stripnl=False)
+    except ClassNotFound:
+        return ""
+    spans = pygments_highlight(code, lexer, _PYGMENTS)
+    return f'<pre class="highlight"><code class="language-{lang}">{spans}</code></pre>'
+
+
+def _make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "highlight": _highlight})
+    md.enable(["table", "strikethrough"])
+    md.use(anchors_plugin, min_level=1, max_level=4, permalink=True, permalinkSymbol="#")
+    md.use(tasklists_plugin)
+    return md
+
+
+PARSER = _make_parser()
+
+# What survives sanitizing: nh3's safe defaults plus what our renderer itself emits.
+_ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+    _ATTRIBUTES.setdefault(_tag, set()).add("id")
+for _tag in ("span", "div", "pre", "code", "a", "table", "li", "ul"):
+    _ATTRIBUTES.setdefault(_tag, set()).add("class")
+for _tag in ("th", "td"):
+    _ATTRIBUTES.setdefault(_tag, set()).update({"style", "align"})
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize(html: str) -> str:
+    """Remove scripts, event handlers and unsafe URLs from HTML that authors wrote."""
+    return nh3.clean(
+        html,
+        attributes=_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        filter_style_properties={"text-align"},
+    )
+
+
+def strip_tags(html: str) -> str:
+    return nh3.clean(html, tags=set())
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the text under it, as character offsets into :attr:`ParsedBody.text`."""
+
+    anchor: str
+    heading: str
+    level: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ParsedBody:
+    text: str
+    sections: tuple[Section, ...]
+    headings: tuple[str, ...]
+    code: str
+    first_heading: str | None  # the first block's H1, a title for files without one
+    links: tuple[str, ...]  # href and src values as written
+
+
+def _is_permalink(token: Token) -> bool:
+    return token.type == "link_open" and token.attrGet("class") == "header-anchor"
+
+
+def _inline_text(token: Token) -> str:
+    """The visible text of an inline token, without the heading permalink marker."""
+    parts: list[str] = []
+    children = list(token.children or ())
+    if children and any(_is_permalink(child) for child in children):
+        children = children[: next(i for i, c in enumerate(children) if _is_permalink(c))]
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n" if child.type == "hardbreak" else " ")
+        elif child.type == "image":
+            parts.append(_inline_text(child))
+    return "".join(parts).strip()
+
+
+def _inline_links(token: Token) -> list[str]:
+    links = []
+    for child in token.children or ():
+        if child.type == "link_open" and child.attrGet("href") and not _is_permalink(child):
+            links.append(str(child.attrGet("href")))
+        elif child.type == "image" and child.attrGet("src"):
+            links.append(str(child.attrGet("src")))
+    return links
+
+
+def _inline_code(token: Token) -> list[str]:
+    return [c.content for c in token.children or () if c.type == "code_inline"]
+
+
+def parse_body(markdown: str) -> ParsedBody:
+    """Split a Markdown body into plain text per section, headings, code and links."""
+    tokens = PARSER.parse(markdown)
+    chunks: list[str] = []  # text of the current section
+    sections: list[Section] = []
+    headings: list[str] = []
+    code: list[str] = []
+    links: list[str] = []
+    text_parts: list[str] = []
+    offset = 0
+    anchor, heading, level = "", "", 0
+    first_heading = None
+
+    def close_section() -> None:
+        nonlocal offset
+        content = "\n".join(c for c in chunks if c).strip()
+        if content or heading:
+            sections.append(Section(anchor, heading, level, offset, offset + len(content)))
+            text_parts.append(content)
+            offset += len(content) + 2  # the "\n\n" that joins sections
+        chunks.clear()
+
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "heading_open" and index + 1 < len(tokens):
+            title = _inline_text(tokens[index + 1])
+            if index == 0 and token.tag == "h1":
+                first_heading = title
+            close_section()
+            anchor, heading, level = str(token.attrGet("id") or ""), title, int(token.tag[1])
+            headings.append(title)
+            links.extend(_inline_links(tokens[index + 1]))
+            code.extend(_inline_code(tokens[index + 1]))
+            index += 3
+            continue
+        if token.type == "inline":
+            chunks.append(_inline_text(token))
+            links.extend(_inline_links(token))
+            code.extend(_inline_code(token))
+        elif token.type in ("fence", "code_block"):
+            chunks.append(token.content)
+            code.append(token.content)
+        elif token.type == "html_block":
+            chunks.append(strip_tags(token.content))
+        index += 1
+    close_section()
+    return ParsedBody(
+        text="\n\n".join(text_parts),
+        sections=tuple(sections),
+        headings=tuple(headings),
+        code="\n".join(code),
+        first_heading=first_heading,
+        links=tuple(links),
+    )
+
+
+def resolve_relative(article_path: str, href: str) -> tuple[str, str] | None:
+    """Turn a relative link in ``article_path`` into (path from the kb root, #fragment).
+
+    Returns None for absolute URLs, pure fragments and links that leave the kb root.
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    target = unquote(parts.path)
+    if target.startswith("/"):
+        joined = posixpath.normpath(target.lstrip("/"))
+    else:
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(article_path), target))
+    if joined == "." or joined.startswith("../") or joined == "..":
+        return None
+    return joined, parts.fragment
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    anchor: str
+    title: str
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str
+    toc: tuple[TocEntry, ...]
+
+
+LinkResolver = Callable[[str, str], str | None]
+"""(kb-relative target path, fragment) -> URL to use, or None to leave the link as written."""
+
+
+def render(markdown: str, article_path: str, title: str, resolve: LinkResolver) -> RenderedBody:
+    """Render a body to sanitized HTML with highlighted code, heading anchors and a TOC.
+
+    Relative links and image paths are passed to ``resolve`` so links between articles become
+    permalinks and attachments are served from the kb folder. A leading H1 that repeats the
+    title is dropped: the page shows the title already.
+    """
+    tokens = PARSER.parse(markdown)
+    if (
+        len(tokens) >= 3
+        and tokens[0].type == "heading_open"
+        and tokens[0].tag == "h1"
+        and _inline_text(tokens[1]).strip() == title.strip()
+    ):
+        tokens = tokens[3:]
+    toc = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag in ("h2", "h3"):
+            toc.append(
+                TocEntry(
+                    int(token.tag[1]), str(token.attrGet("id")), _inline_text(tokens[index + 1])
+                )
+            )
+        for child in token.children or ():
+            attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+            if attr and child.attrGet(attr):
+                resolved = resolve_relative(article_path, str(child.attrGet(attr)))
+                url = resolve(*resolved) if resolved else None
+                if url:
+                    child.attrSet(attr, url)
+    html = PARSER.renderer.render(tokens, PARSER.options, {})
+    return RenderedBody(html=sanitize(html), toc=tuple(toc))
+
+
+@lru_cache(maxsize=1)
+def pygments_css() -> str:
+    """The stylesheet for highlighted code, served by the app as a static asset."""
+    return HtmlFormatter().get_style_defs(".highlight")

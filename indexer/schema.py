@@ -1,0 +1,96 @@
+"""The Whoosh schema, and how an :class:`Article` becomes one index document.
+
+Bump :data:`SCHEMA_VERSION` whenever fields or analyzers change: an index written with
+another version is rebuilt at start-up instead of being misread.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from .analysis import ANALYZERS
+from .articles import Article
+from .gitmeta import FileHistory
+
+SCHEMA_VERSION = 1
+
+
+def build_schema() -> Schema:
+    prose, identifier = ANALYZERS["prose"], ANALYZERS["identifier"]
+    return Schema(
+        # identity and lookups
+        id=ID(stored=True, unique=True),
+        path=ID(stored=True, unique=True),
+        refs=KEYWORD(commas=True, lowercase=True),  # every name that leads here: id, aliases, paths
+        tickets=KEYWORD(stored=True, commas=True, lowercase=True),
+        assets=KEYWORD(commas=True),  # kb files this article links to (images, attachments)
+        # searchable text
+        title=TEXT(analyzer=prose, stored=True),
+        headings=TEXT(analyzer=prose),
+        body=TEXT(analyzer=prose, stored=True),
+        code=TEXT(analyzer=identifier),
+        error_codes=TEXT(analyzer=identifier),
+        meta=TEXT(analyzer=prose),  # tags + systems as words
+        # facets and filters
+        type=ID(stored=True),
+        audience=ID(stored=True),
+        systems=KEYWORD(commas=True),  # as written: facet labels show the author's spelling
+        tags=KEYWORD(commas=True),
+        updated=DATETIME(stored=True, sortable=True),
+        # shown on pages and used to detect change
+        content_hash=ID(stored=True),
+        record=STORED(),  # everything the article page needs, as JSON
+    )
+
+
+def _commas(values: tuple[str, ...]) -> str:
+    return ",".join(v.replace(",", " ") for v in values)
+
+
+def to_document(article: Article, history: FileHistory, assets: list[str]) -> dict[str, Any]:
+    """The index document for an article; ``assets`` are kb paths it links to."""
+    paths = (article.path, *history.former_paths)
+    refs = {article.id, *article.aliases, *paths, *(p.removesuffix(".md") for p in paths)}
+    record = {
+        "aliases": article.aliases,
+        "former_paths": history.former_paths,
+        "systems": article.systems,
+        "tags": article.tags,
+        "error_codes": article.error_codes,
+        "owner": article.owner,
+        "reviewed": article.reviewed,
+        "review_by": article.review_by,
+        "extra": article.extra,
+        "markdown": article.body,
+        "sections": [
+            [s.anchor, s.heading, s.level, s.start, s.end] for s in article.parsed.sections
+        ],
+        "author": history.author,
+        "commit": history.commit,
+        "created": history.created.isoformat() if history.created else None,
+        "uncommitted": history.uncommitted,
+        "warnings": article.warnings,
+    }
+    return {
+        "id": article.id,
+        "path": article.path,
+        "refs": _commas(tuple(sorted(refs))),
+        "tickets": _commas(article.tickets),
+        "assets": _commas(tuple(assets)),
+        "title": article.title,
+        "headings": "\n".join(article.parsed.headings),
+        "body": article.parsed.text,
+        "code": article.parsed.code,
+        "error_codes": " ".join(article.error_codes),
+        "meta": " ".join((*article.tags, *article.systems)),
+        "type": article.type or "article",
+        "audience": article.audience,
+        "systems": _commas(article.systems),
+        "tags": _commas(article.tags),
+        "updated": history.updated.replace(tzinfo=None),
+        "content_hash": article.content_hash,
+        "record": json.dumps(record, default=str),
+    }

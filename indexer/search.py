@@ -1,0 +1,312 @@
+"""Reading the index: search, article lookup, tickets and assets, always within an audience.
+
+:class:`KnowledgeBase` is the only way the rest of the program reads the index. Every method
+takes the set of audiences the asker may see, and the audience filter is passed into the
+Whoosh search itself, before hits, snippets or facet counts exist, so no caller can forget it.
+Lookups of an article the asker may not see answer exactly as for one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.searching import Hit as WhooshHit
+from whoosh.searching import Searcher
+
+from .articles import AUDIENCES
+from .errors import IndexUnavailable, SearchRequestError
+from .query import parse
+from .snippets import Snippet, best_passage
+from .storage import Generation, IndexStorage
+
+MAX_LIMIT = 100
+MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
+FACETS = ("type", "systems", "tags")
+SORTS = ("relevance", "updated")
+_REFRESH_SECONDS = 0.05  # how often a request may check the disk for a newer commit
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str
+    audiences: frozenset[str]
+    page: int = 1
+    limit: int = 10
+    type: str | None = None
+    systems: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    sort: str = "relevance"
+
+    def validate(self) -> None:
+        """Raise :class:`SearchRequestError` naming the first bad parameter."""
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise SearchRequestError(f"limit must be between 1 and {MAX_LIMIT}")
+        if self.page < 1:
+            raise SearchRequestError("page must be 1 or more")
+        if self.page * self.limit > MAX_RESULT_WINDOW:
+            raise SearchRequestError(f"page * limit must not exceed {MAX_RESULT_WINDOW}")
+        if self.sort not in SORTS:
+            raise SearchRequestError(f"sort must be one of: {', '.join(SORTS)}")
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    path: str
+    type: str
+    audience: str
+    snippet: str
+    section_anchor: str
+    section_heading: str
+    score: float
+    updated: str
+    tags: tuple[str, ...]
+    systems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, list[tuple[str, int]]]
+    took_ms: float
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """Everything the article page shows, from the index (never from the live file)."""
+
+    id: str
+    path: str
+    title: str
+    type: str
+    audience: str
+    updated: str
+    tickets: tuple[str, ...]
+    data: dict[str, Any] = field(repr=False)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data.get(key)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Result of resolving a reference: the article, or the canonical id to redirect to."""
+
+    article: ArticleRecord | None = None
+    redirect_to: str | None = None
+
+
+def _iso(value: dt.datetime | None) -> str:
+    return value.replace(tzinfo=dt.UTC).isoformat() if value else ""
+
+
+class KnowledgeBase:
+    """Thread-safe reader over the live index generation, refreshed as commits land."""
+
+    def __init__(self, storage: IndexStorage) -> None:
+        self.storage = storage
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ searcher lifecycle
+
+    def searcher(self) -> Searcher:
+        """This thread's searcher on the newest commit; reopened after a swap.
+
+        Whoosh readers seek and read shared file handles, so each server thread keeps its own
+        searcher instead of sharing one.
+        """
+        local = self._local
+        now = time.monotonic()
+        searcher: Searcher | None = getattr(local, "searcher", None)
+        if searcher is not None and now - local.checked < _REFRESH_SECONDS:
+            return searcher
+        live = self.storage.current_name()
+        if searcher is None or live != local.generation.name:
+            generation, ix = self.storage.open_current()
+            if searcher is not None:
+                searcher.close()
+            local.generation, searcher = generation, ix.searcher()
+        elif not searcher.up_to_date():
+            searcher = searcher.refresh()
+        local.searcher, local.checked = searcher, now
+        return searcher
+
+    def available(self) -> bool:
+        try:
+            self.searcher()
+        except IndexUnavailable:
+            return False
+        return True
+
+    def stats(self) -> dict[str, Any]:
+        searcher = self.searcher()
+        generation: Generation = self._local.generation
+        return {
+            "documents": searcher.doc_count(),
+            "generation": generation.name,
+            "last_indexed": generation.read_state().get("last_indexed"),
+        }
+
+    # ------------------------------------------------------------------ search
+
+    @staticmethod
+    def _visible(audiences: frozenset[str]) -> wq.Query | None:
+        if audiences >= set(AUDIENCES):
+            return None
+        allowed = [wq.Term("audience", a) for a in sorted(audiences & set(AUDIENCES))]
+        return wq.Or(allowed) if allowed else wq.NullQuery
+
+    def _restrict(self, searcher: Searcher, request: SearchRequest) -> wq.Query | None:
+        clauses = []
+        visible = self._visible(request.audiences)
+        if visible is not None:
+            clauses.append(visible)
+        if request.type:
+            clauses.append(wq.Term("type", request.type))
+        for fieldname, values in (("systems", request.systems), ("tags", request.tags)):
+            for value in values:
+                clauses.append(self._keyword(searcher, fieldname, value))
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+    @staticmethod
+    def _keyword(searcher: Searcher, fieldname: str, value: str) -> wq.Query:
+        """Facet values match case-insensitively; the index keeps the author's spelling."""
+        wanted = value.strip().lower()
+        matches = [
+            wq.Term(fieldname, term)
+            for term in searcher.reader().field_terms(fieldname)
+            if term.lower() == wanted
+        ]
+        return wq.Or(matches) if matches else wq.NullQuery
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        request.validate()
+        started = time.perf_counter()
+        searcher = self.searcher()
+        parsed = parse(request.q)
+        user_query = parsed.query if parsed.query is not None else wq.Every()
+        restrict = self._restrict(searcher, request)
+        results = self._run(searcher, user_query, restrict, request)
+        if results.is_empty() and parsed.phrases:
+            relaxed = parse(request.q, require_phrases=False).query
+            if relaxed is not None:
+                results = self._run(searcher, relaxed, restrict, request)
+        first = (request.page - 1) * request.limit
+        hits = tuple(
+            self._hit(hit, parsed.highlight_terms) for hit in results[first : first + request.limit]
+        )
+        facets = {
+            name: sorted(results.groups(name).items(), key=lambda item: (-item[1], item[0]))
+            for name in FACETS
+        }
+        return SearchResults(
+            query=request.q,
+            total=len(results),
+            page=request.page,
+            limit=request.limit,
+            hits=hits,
+            facets=facets,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    @staticmethod
+    def _run(searcher: Searcher, user_query: wq.Query, restrict: wq.Query | None,
+             request: SearchRequest):  # fmt: skip
+        browse = isinstance(user_query, wq.Every)
+        sortedby = None
+        if request.sort == "updated" or browse:
+            sortedby = sorting.FieldFacet("updated", reverse=True)
+        return searcher.search(
+            user_query,
+            limit=request.page * request.limit,
+            filter=restrict,
+            sortedby=sortedby,
+            groupedby={name: sorting.FieldFacet(name, allow_overlap=True) for name in FACETS},
+            maptype=sorting.Count,
+        )
+
+    def _hit(self, hit: WhooshHit, terms: frozenset[str]) -> Hit:
+        record = json.loads(hit["record"])
+        snippet: Snippet = best_passage(hit.get("body", ""), record["sections"], terms)
+        return Hit(
+            id=hit["id"],
+            title=hit["title"],
+            path=hit["path"],
+            type=hit["type"],
+            audience=hit["audience"],
+            snippet=snippet.html,
+            section_anchor=snippet.anchor,
+            section_heading=snippet.heading,
+            score=round(hit.score or 0.0, 4),
+            updated=_iso(hit.get("updated")),
+            tags=tuple(record["tags"]),
+            systems=tuple(record["systems"]),
+        )
+
+    # ------------------------------------------------------------------ lookups
+
+    def _first(self, term: wq.Query, audiences: frozenset[str], limit: int = 1) -> list[dict]:
+        searcher = self.searcher()
+        results = searcher.search(term, limit=limit, filter=self._visible(audiences))
+        return [dict(hit.fields()) for hit in results]
+
+    def lookup(self, ref: str, audiences: frozenset[str]) -> Lookup:
+        """Resolve an id, alias, former id or path. Invisible articles are not found."""
+        ref = ref.strip().strip("/")
+        exact = self._first(wq.Term("id", ref), audiences)
+        if exact:
+            return Lookup(article=self._record(exact[0]))
+        named = self._first(wq.Term("refs", ref.lower()), audiences)
+        if named:
+            return Lookup(redirect_to=named[0]["id"])
+        return Lookup()
+
+    def by_ticket(self, ticket: str, audiences: frozenset[str]) -> list[ArticleRecord]:
+        """Articles that name ``ticket`` in their front matter, newest first."""
+        found = self._first(wq.Term("tickets", ticket.strip().lower()), audiences, limit=100)
+        return sorted((self._record(f) for f in found), key=lambda r: r.updated, reverse=True)
+
+    def asset_visible(self, relpath: str, audiences: frozenset[str]) -> bool:
+        """Whether some article the asker may read links to this kb file."""
+        return bool(self._first(wq.Term("assets", relpath), audiences))
+
+    def permalink_ids(self, paths: set[str], audiences: frozenset[str]) -> dict[str, str]:
+        """kb path -> id for the given article paths the asker may see (for links)."""
+        found = {}
+        for path in paths:
+            hits = self._first(wq.Term("path", path), audiences)
+            if hits:
+                found[path] = hits[0]["id"]
+        return found
+
+    @staticmethod
+    def _record(fields: dict[str, Any]) -> ArticleRecord:
+        data = json.loads(fields["record"])
+        return ArticleRecord(
+            id=fields["id"],
+            path=fields["path"],
+            title=fields["title"],
+            type=fields["type"],
+            audience=fields["audience"],
+            updated=_iso(fields.get("updated")),
+            tickets=tuple(t for t in fields.get("tickets", "").split(",") if t),
+            data=data,
+        )

@@ -1,0 +1,103 @@
+"""Snippets: the best-matching passage of an article, highlighted, and the section it is in.
+
+Works on the stored plain text: words are found with the analyzer's own tokenizer pattern
+and mapped to index terms through a cache (an article's vocabulary repeats across queries),
+then the window of text holding the most distinct query terms wins. So a result shows the
+lines that matched, not the first lines of the file, and links to the heading above them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+
+from .analysis import ANALYZERS, COMPOUND
+
+SNIPPET_CHARS = 240
+LEAD_CHARS = 60  # context kept before the first matched word
+MAX_SCAN_CHARS = 60_000  # long articles: look for the passage in the first 60k characters
+
+
+@dataclass(frozen=True)
+class Snippet:
+    html: str  # escaped text with <mark> around matched words
+    anchor: str  # heading id to link to ("" for the top of the article)
+    heading: str
+
+
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str) -> frozenset[str]:
+    return frozenset(t.text for t in ANALYZERS["prose"](word, mode="index", removestops=False))
+
+
+def _section_at(sections: Sequence[Sequence], offset: int) -> tuple[str, str]:
+    for anchor, heading, _level, start, end in sections:
+        if start <= offset <= end:
+            return anchor, heading
+    return "", ""
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move a window's edges to word boundaries."""
+    if start > 0:
+        space = text.find(" ", start, start + 20)
+        start = space + 1 if space != -1 else start
+    if end < len(text):
+        space = text.rfind(" ", end - 20, end)
+        end = space if space > start else end
+    return start, end
+
+
+def _render(text: str, start: int, end: int, marks: list[tuple[int, int]]) -> str:
+    out, cursor = [], start
+    for mark_start, mark_end in marks:
+        if mark_start < cursor or mark_end > end:
+            continue
+        out.append(escape(text[cursor:mark_start]))
+        out.append(f"<mark>{escape(text[mark_start:mark_end])}</mark>")
+        cursor = mark_end
+    out.append(escape(text[cursor:end]))
+    html = " ".join("".join(out).split())
+    return ("… " if start > 0 else "") + html + (" …" if end < len(text) else "")
+
+
+def _lead(text: str, sections: Sequence[Sequence]) -> Snippet:
+    """No word matched in the body: show the opening of the first section with text."""
+    for anchor, heading, _level, start, end in sections:
+        if end > start:
+            cut_start, cut_end = _trim(text, start, min(end, start + SNIPPET_CHARS))
+            html = _render(text, cut_start, cut_end, [])
+            return Snippet(html.removeprefix("… ") if start > 0 else html, anchor, heading)
+    return Snippet("", "", "")
+
+
+def best_passage(text: str, sections: Sequence[Sequence], terms: frozenset[str]) -> Snippet:
+    """The passage of ``text`` holding the most distinct query ``terms`` (prose-analyzed)."""
+    matches = []
+    if terms:
+        for word in COMPOUND.finditer(text, 0, MAX_SCAN_CHARS):
+            found = _word_terms(word.group()) & terms
+            if found:
+                matches.append((word.start(), word.end(), found))
+    if not matches:
+        return _lead(text, sections)
+    best, best_score = 0, (-1, 0)
+    for first in range(len(matches)):
+        window_end = matches[first][0] + SNIPPET_CHARS - LEAD_CHARS
+        covered: set[str] = set()
+        count = 0
+        for start, _end, found in matches[first:]:
+            if start > window_end:
+                break
+            covered |= found
+            count += 1
+        score = (len(covered), count)
+        if score > best_score:
+            best, best_score = first, score
+    first_start = matches[best][0]
+    start, end = _trim(text, max(0, first_start - LEAD_CHARS), first_start + SNIPPET_CHARS)
+    html = _render(text, start, end, [(s, e) for s, e, _ in matches])
+    anchor, heading = _section_at(sections, first_start)
+    return Snippet(html, anchor, heading)

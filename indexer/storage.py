@@ -1,0 +1,151 @@
+"""Where indexes live on disk: generations, the CURRENT pointer, and the writer lock.
+
+A full rebuild writes a new generation directory beside the live one and then replaces the
+one-line ``CURRENT`` file atomically, so readers only ever see a complete index. The previous
+generation is kept until the next swap, for searchers that still have it open. Incremental
+commits go to the live generation; Whoosh's own commit (segments first, table of contents
+last) is atomic, so a crash mid-batch leaves the previous commit readable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import Index
+
+from .errors import IndexUnavailable
+from .schema import SCHEMA_VERSION, build_schema
+
+CURRENT = "CURRENT"
+STATE = "state.json"
+_GENERATION_PREFIX = "gen-"
+
+
+class IndexBusy(Exception):
+    """Another process holds the writer lock for longer than we were willing to wait."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    name: str
+    path: Path
+
+    def read_state(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / STATE).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def write_state(self, **changes: Any) -> None:
+        state = self.read_state() | changes
+        tmp = self.path / f".{STATE}.tmp"
+        tmp.write_text(json.dumps(state, indent=1, default=str))
+        os.replace(tmp, self.path / STATE)
+
+    def open(self) -> Index:
+        return whoosh_index.open_dir(str(self.path), schema=build_schema())
+
+
+class IndexStorage:
+    """The index directory: which generation is live, and creating or swapping one."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+    def current(self) -> Generation | None:
+        """The live generation, or None if there is none yet."""
+        try:
+            name = (self.index_dir / CURRENT).read_text().strip()
+        except OSError:
+            return None
+        path = self.index_dir / name
+        if not name.startswith(_GENERATION_PREFIX) or not path.is_dir():
+            return None
+        return Generation(name, path)
+
+    def current_name(self) -> str | None:
+        try:
+            return (self.index_dir / CURRENT).read_text().strip() or None
+        except OSError:
+            return None
+
+    def usable(self, kb_root: Path) -> Generation | None:
+        """The live generation if it was built by this schema version for this kb root."""
+        generation = self.current()
+        if generation is None or not whoosh_index.exists_in(str(generation.path)):
+            return None
+        state = generation.read_state()
+        if state.get("schema_version") != SCHEMA_VERSION:
+            return None
+        if state.get("kb_root") != str(kb_root.resolve()):
+            return None
+        return generation
+
+    def open_current(self) -> tuple[Generation, Index]:
+        generation = self.current()
+        if generation is None:
+            raise IndexUnavailable(f"no index in {self.index_dir}: run `kb index` first")
+        try:
+            return generation, generation.open()
+        except Exception as exc:  # whoosh raises several unrelated types for a damaged index
+            raise IndexUnavailable(f"index {generation.path} cannot be opened: {exc}") from exc
+
+    def create_generation(self, kb_root: Path) -> tuple[Generation, Index]:
+        """A new, empty generation directory (not yet live)."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{_GENERATION_PREFIX}{time.time_ns():x}"
+        generation = Generation(name, self.index_dir / name)
+        generation.path.mkdir()
+        ix = whoosh_index.create_in(str(generation.path), build_schema())
+        generation.write_state(schema_version=SCHEMA_VERSION, kb_root=str(kb_root.resolve()))
+        return generation, ix
+
+    def swap(self, generation: Generation) -> None:
+        """Make ``generation`` live, then delete all but it and the one it replaced."""
+        previous = self.current_name()
+        tmp = self.index_dir / f".{CURRENT}.tmp"
+        tmp.write_text(generation.name + "\n")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.index_dir / CURRENT)
+        keep = {generation.name, previous}
+        for entry in self.index_dir.iterdir():
+            if entry.name.startswith(_GENERATION_PREFIX) and entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def discard(self, generation: Generation) -> None:
+        shutil.rmtree(generation.path, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def write_lock(self, timeout: float = 60.0) -> Iterator[None]:
+        """One writer at a time across processes (``kb serve`` and ``kb index``, say).
+
+        ``flock`` is released by the kernel when a process dies, so a crash leaves no stale lock.
+        """
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / "write.lock", "a+") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise IndexBusy(
+                            f"another process is writing the index in {self.index_dir}"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

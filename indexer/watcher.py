@@ -1,0 +1,164 @@
+"""Watch the kb folder and keep the index up to date within about a second of a save.
+
+Watchdog callbacks only record what changed and wake the worker; the worker waits until
+events have stopped for ``debounce`` seconds (but never longer than ``max_delay`` after the
+first one), then writes the whole burst as one batch. A burst too large to handle file by
+file (a ``git checkout`` of another branch), a moved folder, or the periodic safety net
+all fall back to a reconciliation of the whole tree. If a write fails, the batch is kept and
+retried with back-off; the index keeps serving its last good commit meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from .articles import is_article_path
+from .writer import Indexer
+
+log = logging.getLogger(__name__)
+
+STORM_FILES = 500  # more changed files than this in one burst: reconcile instead
+_GIT_TRIGGERS = frozenset({"HEAD", "index", "packed-refs", "ORIG_HEAD"})
+
+
+class Watcher(FileSystemEventHandler):
+    """Runs an observer thread and one worker thread that applies batches to the index."""
+
+    def __init__(
+        self,
+        indexer: Indexer,
+        debounce: float = 0.1,
+        max_delay: float = 0.5,
+        reconcile_every: float = 300.0,
+    ) -> None:
+        self.indexer = indexer
+        self.root = indexer.kb_root
+        self.index_dir = indexer.storage.index_dir.resolve()
+        self.debounce = debounce
+        self.max_delay = max_delay
+        self.reconcile_every = reconcile_every
+        self._pending: set[str] = set()
+        self._reconcile = False
+        self._git_moved = False
+        self._last_event = 0.0
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._observer = Observer()
+        self._worker = threading.Thread(target=self._run, name="kb-indexer", daemon=True)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._observer.schedule(self, str(self.root), recursive=True)
+        git = self.indexer.git_dir()
+        if git is not None and not git.is_relative_to(self.root):
+            self._observer.schedule(self, str(git), recursive=False)
+        self._observer.start()
+        self._worker.start()
+        log.info("watching %s for changes", self.root)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._observer.stop()
+        self._observer.join(timeout=5)
+        self._worker.join(timeout=30)
+
+    @property
+    def pending(self) -> int:
+        """Changes seen but not yet in the index (for /healthz)."""
+        with self._cond:
+            return len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
+
+    def request_reconcile(self) -> None:
+        with self._cond:
+            self._reconcile = True
+            self._last_event = time.monotonic()
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------ events
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+        changed: set[str] = set()
+        reconcile = git_moved = False
+        for raw in paths:
+            if not raw:
+                continue
+            path = Path(raw if isinstance(raw, str) else raw.decode())
+            if path.name in _GIT_TRIGGERS and path.parent.name == ".git":
+                git_moved = True
+                continue
+            if path.is_relative_to(self.index_dir) or not path.is_relative_to(self.root):
+                continue
+            relpath = path.relative_to(self.root).as_posix()
+            if relpath.startswith(".git/") or relpath == ".git":
+                continue
+            if event.is_directory:
+                reconcile = reconcile or event.event_type in ("moved", "deleted")
+            elif is_article_path(relpath):
+                changed.add(relpath)
+        if not (changed or reconcile or git_moved):
+            return
+        with self._cond:
+            self._pending |= changed
+            self._reconcile |= reconcile
+            self._git_moved |= git_moved
+            self._last_event = time.monotonic()
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------ worker
+
+    def _wait_for_batch(self) -> tuple[set[str], bool, bool] | None:
+        with self._cond:
+            deadline = time.monotonic() + self.reconcile_every
+            while not (self._pending or self._reconcile or self._git_moved or self._stopped):
+                if not self._cond.wait(timeout=max(0.0, deadline - time.monotonic())):
+                    self._reconcile = True  # the safety net for events the OS dropped
+            first = time.monotonic()
+            while not self._stopped:
+                now = time.monotonic()
+                quiet_for = now - self._last_event
+                if quiet_for >= self.debounce or now - first >= self.max_delay:
+                    break
+                self._cond.wait(timeout=min(self.debounce - quiet_for, self.max_delay))
+            if self._stopped:
+                return None
+            batch = (set(self._pending), self._reconcile, self._git_moved)
+            self._pending.clear()
+            self._reconcile = self._git_moved = False
+            return batch
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            batch = self._wait_for_batch()
+            if batch is None:
+                return
+            paths, reconcile, git_moved = batch
+            try:
+                if reconcile or len(paths) > STORM_FILES:
+                    self.indexer.reconcile()
+                else:
+                    if paths:
+                        self.indexer.update(paths)
+                    if git_moved:
+                        self.indexer.sync_git()
+                backoff = 0.5
+            except Exception:
+                log.exception("indexing failed; keeping the last good index and retrying")
+                with self._cond:
+                    self._pending |= paths
+                    self._reconcile |= reconcile
+                    self._git_moved |= git_moved
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)

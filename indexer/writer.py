@@ -1,0 +1,268 @@
+"""Keeping the index equal to the kb folder: full builds, incremental batches, reconciliation.
+
+There is one write path. Every change, whether from a full build, the watcher, start-up
+reconciliation or a git pull, goes through :meth:`Indexer._write_batch` or :meth:`Indexer.build`,
+under a lock that also excludes other processes. A file that cannot be parsed is recorded
+in :attr:`Indexer.problems` and skipped; it never stops the batch, and an article that was
+indexed before it broke keeps being served until the file is fixed or deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from whoosh.index import Index
+from whoosh.writing import IndexWriter
+
+from .articles import Article, file_hash, is_article_path, iter_article_paths, read_article
+from .errors import ArticleError
+from .gitmeta import FileHistory, GitHistory, read_history
+from .markdown import resolve_relative
+from .schema import to_document
+from .storage import Generation, IndexStorage
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called as (done, total) while a full build runs."""
+
+
+@dataclass
+class Report:
+    """What one write did, for logs, the CLI and /healthz."""
+
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    errors: list[ArticleError] = field(default_factory=list)
+    seconds: float = 0.0
+    full_build: bool = False
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.deleted
+
+    def summary(self) -> str:
+        kind = "built" if self.full_build else "indexed"
+        return (
+            f"{kind}: {self.added} added, {self.updated} updated, {self.deleted} deleted, "
+            f"{len(self.errors)} with errors ({self.seconds:.2f}s)"
+        )
+
+
+def _assets(article: Article) -> list[str]:
+    """Files other than articles that an article links to (images, attachments)."""
+    found = set()
+    for href in article.parsed.links:
+        resolved = resolve_relative(article.path, href)
+        if resolved and not resolved[0].endswith(".md"):
+            found.add(resolved[0])
+    return sorted(found)
+
+
+class Indexer:
+    """Writes the index for one kb folder. Safe to call from several threads."""
+
+    def __init__(self, kb_root: Path, index_dir: Path, default_audience: str = "internal") -> None:
+        self.kb_root = kb_root.resolve()
+        self.storage = IndexStorage(index_dir)
+        self.default_audience = default_audience
+        self.problems: dict[str, ArticleError] = {}
+        self.last_indexed: dt.datetime | None = None
+        self._lock = threading.Lock()
+        self._git = GitHistory.open(self.kb_root)
+
+    # ------------------------------------------------------------------ entry points
+
+    def open_or_build(self, progress: Progress | None = None) -> Report:
+        """Start-up: rebuild if there is no usable index, else catch up with the working tree."""
+        if self.storage.usable(self.kb_root) is None:
+            return self.build(progress)
+        return self.reconcile()
+
+    def build(self, progress: Progress | None = None) -> Report:
+        """Index every article into a fresh generation, then make it live in one step."""
+        started = time.perf_counter()
+        with self._lock, self.storage.write_lock():
+            generation, ix = self.storage.create_generation(self.kb_root)
+            try:
+                report = self._build_into(ix, progress)
+                generation.write_state(git_head=self._git.head() if self._git else None)
+            except BaseException:
+                self.storage.discard(generation)
+                raise
+            self.storage.swap(generation)
+        report.seconds = time.perf_counter() - started
+        self._finished(report)
+        return report
+
+    def reconcile(self) -> Report:
+        """Compare the working tree with the index by content hash and apply the difference.
+
+        Catches changes made while the service was down, a `git checkout`, and any events
+        the watcher missed. Files whose git history moved (a commit, a pull) are refreshed too.
+        """
+        generation, ix = self.storage.open_current()
+        with ix.searcher() as searcher:
+            indexed = {
+                fields["path"]: fields["content_hash"] for fields in searcher.all_stored_fields()
+            }
+        on_disk = set(iter_article_paths(self.kb_root, skip=self.storage.index_dir))
+        stale = {p for p in on_disk if self._hash_differs(p, indexed.get(p))}
+        stale |= indexed.keys() - on_disk
+        stale |= self._moved_in_git(generation) & (on_disk | indexed.keys())
+        stale |= {p for p in on_disk if p not in indexed}  # includes files that failed before
+        return self.update(stale)
+
+    def update(self, relpaths: Iterable[str]) -> Report:
+        """Bring the given kb-relative paths up to date: add, re-index or delete each."""
+        started = time.perf_counter()
+        paths = {p for p in relpaths if is_article_path(p)}
+        with self._lock, self.storage.write_lock():
+            generation, ix = self.storage.open_current()
+            report = self._write_batch(ix, paths) if paths else Report()
+            generation.write_state(
+                git_head=self._git.head() if self._git else None,
+                last_indexed=dt.datetime.now(dt.UTC).isoformat(),
+            )
+        report.seconds = time.perf_counter() - started
+        self._finished(report)
+        return report
+
+    def sync_git(self) -> Report:
+        """After a commit, pull or checkout: refresh the files whose git history moved."""
+        generation = self.storage.current()
+        return self.update(self._moved_in_git(generation)) if generation else Report()
+
+    def git_dir(self) -> Path | None:
+        """The repository's .git folder, watched for commits; None outside git."""
+        return self._git.toplevel / ".git" if self._git else None
+
+    # ------------------------------------------------------------------ internals
+
+    def _finished(self, report: Report) -> None:
+        self.last_indexed = dt.datetime.now(dt.UTC)
+        level = logging.INFO if report.changed or report.full_build else logging.DEBUG
+        log.log(level, "%s", report.summary())
+        for error in report.errors:
+            log.warning("skipped %s", error)
+
+    def _hash_differs(self, relpath: str, indexed_hash: str | None) -> bool:
+        return indexed_hash is None or file_hash(self.kb_root / relpath) != indexed_hash
+
+    def _moved_in_git(self, generation: Generation) -> set[str]:
+        """Files touched by commits since the last index (their author and date changed)."""
+        if self._git is None:
+            return set()
+        old, new = generation.read_state().get("git_head"), self._git.head()
+        if not old or not new or old == new:
+            return set()
+        return self._git.changed_between(old, new) or set()
+
+    def _parse(self, relpath: str, report: Report) -> Article | None:
+        try:
+            article = read_article(self.kb_root, relpath, self.default_audience)
+        except ArticleError as error:
+            report.errors.append(error)
+            self.problems[relpath] = error
+            return None
+        self.problems.pop(relpath, None)
+        return article
+
+    def _build_into(self, ix: Index, progress: Progress | None) -> Report:
+        report = Report(full_build=True)
+        paths = list(iter_article_paths(self.kb_root, skip=self.storage.index_dir))
+        histories = read_history(self.kb_root, paths, self._git)
+        self.problems.clear()
+        owners: dict[str, str] = {}
+        writer = ix.writer(limitmb=128)
+        try:
+            for done, relpath in enumerate(paths, 1):
+                article = self._parse(relpath, report)
+                if article is not None and self._claim_id(article, owners, report):
+                    writer.add_document(
+                        **to_document(article, histories[relpath], _assets(article))
+                    )
+                    report.added += 1
+                if progress:
+                    progress(done, len(paths))
+            writer.commit(optimize=True)
+        except BaseException:
+            writer.cancel()
+            raise
+        return report
+
+    def _claim_id(self, article: Article, owners: dict[str, str], report: Report) -> bool:
+        """Record which file owns an id; a second file with the same id is an error."""
+        owner = owners.setdefault(article.id, article.path)
+        if owner == article.path:
+            return True
+        error = ArticleError(article.path, f"id {article.id} is already used by {owner}", line=None)
+        report.errors.append(error)
+        self.problems[article.path] = error
+        return False
+
+    def _write_batch(self, ix: Index, paths: Collection[str]) -> Report:
+        report = Report()
+        present = [p for p in sorted(paths) if (self.kb_root / p).is_file()]
+        gone = set(paths) - set(present)
+        with ix.searcher() as searcher:
+            before = {p: searcher.document(path=p) for p in paths}
+            owners = {f["id"]: f["path"] for f in searcher.all_stored_fields()}
+        for relpath in gone:
+            self.problems.pop(relpath, None)
+            if before[relpath] is not None:
+                owners.pop(before[relpath]["id"], None)
+        articles = [a for p in present if (a := self._parse(p, report))]
+        for article in articles:  # ids freed by this batch can be taken by files in it
+            old = before[article.path]
+            if old is not None and owners.get(old["id"]) == article.path:
+                del owners[old["id"]]
+        renamed_from = {before[p]["content_hash"]: p for p in gone if before[p] is not None}
+        histories = read_history(self.kb_root, [a.path for a in articles], self._git)
+
+        writer: IndexWriter = ix.writer(timeout=30.0)
+        try:
+            for relpath in gone:
+                if before[relpath] is not None:
+                    writer.delete_by_term("path", relpath)
+                    report.deleted += 1
+            for article in articles:
+                old = before[article.path]
+                if not self._claim_id(article, owners, report):
+                    continue
+                history = self._carry_former_paths(
+                    histories[article.path], old, renamed_from.get(article.content_hash)
+                )
+                if old is not None:
+                    writer.delete_by_term("path", article.path)
+                writer.update_document(**to_document(article, history, _assets(article)))
+                if old is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        return report
+
+    @staticmethod
+    def _carry_former_paths(
+        history: FileHistory, old: dict | None, renamed_from: str | None
+    ) -> FileHistory:
+        """Keep old names working: paths this file had before, in git or in this batch."""
+        former = set(history.former_paths)
+        if old is not None:
+            former.update(json.loads(old["record"]).get("former_paths", ()))
+        if renamed_from:
+            former.add(renamed_from)
+        return replace(history, former_paths=tuple(sorted(former)))

@@ -1,0 +1,158 @@
+"""The `kb` command: index, serve and search a knowledge-base folder.
+
+Thin on purpose: options map onto settings (see config.py), and the work is done by the
+indexer package and the app factory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Config, ConfigError, load_config
+
+log = logging.getLogger("kb")
+
+
+def _config(**overrides: Any) -> Config:
+    try:
+        config = load_config(overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not config.kb_dir.is_dir():
+        raise click.ClickException(
+            f"kb folder {config.kb_dir} does not exist (set --kb or KB_KB_DIR)"
+        )
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return config
+
+
+def kb_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--kb and --index-dir, shared by every command."""
+    command = click.option(
+        "--index-dir", type=click.Path(path_type=Path), help="Index folder [KB_INDEX_DIR]."
+    )(command)
+    return click.option(
+        "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
+    )(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """kb-search: a git-backed knowledge base for IT support."""
+
+
+@main.command()
+@kb_options
+@click.option(
+    "--rebuild", is_flag=True, help="Build a fresh index even if the current one is usable."
+)
+def index(kb_dir: Path | None, index_dir: Path | None, rebuild: bool) -> None:
+    """Index the kb folder: catch up with changes, or build from scratch."""
+    from indexer import IndexBusy, Indexer
+
+    config = _config(kb_dir=kb_dir, index_dir=index_dir)
+    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    with click.progressbar(length=1, label="indexing", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        try:
+            report = indexer.build(progress) if rebuild else indexer.open_or_build(progress)
+        except IndexBusy as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(report.summary())
+    for error in report.errors:
+        click.echo(f"  skipped {error}", err=True)
+
+
+@main.command()
+@kb_options
+@click.option("--host", help="Address to listen on [KB_HOST].")
+@click.option("--port", type=int, help="Port to listen on [KB_PORT].")
+@click.option(
+    "--watch/--no-watch", default=None, help="Index changes as files are saved [KB_WATCH]."
+)
+def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: int | None,
+          watch: bool | None) -> None:  # fmt: skip
+    """Serve the search UI and API with a production WSGI server (waitress)."""
+    import waitress
+
+    from indexer import Indexer, IndexStorage, KnowledgeBase, Watcher
+
+    from .app import create_app
+    from .services import Services
+
+    config = _config(kb_dir=kb_dir, index_dir=index_dir, host=host, port=port, watch=watch)
+    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    watcher = None
+    if IndexStorage(config.index_dir).usable(indexer.kb_root) is None:
+        log.info("no usable index in %s: building one", config.index_dir)
+        log.info("%s", indexer.build().summary())
+    if config.watch:
+        watcher = Watcher(indexer, debounce=config.debounce_ms / 1000)
+        watcher.start()
+        watcher.request_reconcile()  # catch up with changes made while stopped, in the background
+    else:
+        indexer.reconcile()
+    app = create_app(config, Services(KnowledgeBase(indexer.storage), indexer, watcher))
+    log.info("serving %s on http://%s:%d", config.kb_dir, config.host, config.port)
+    try:
+        waitress.serve(app, host=config.host, port=config.port, threads=config.threads,
+                       ident="kb-search", clear_untrusted_proxy_headers=True)  # fmt: skip
+    finally:
+        if watcher:
+            watcher.stop()
+
+
+@main.command()
+@kb_options
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option(
+    "--audience",
+    type=click.Choice(["public", "internal"]),
+    default="internal",
+    show_default=True,
+    help="Search as someone who may see this audience (internal includes public).",
+)
+def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: bool, limit: int,
+           audience: str) -> None:  # fmt: skip
+    """Search the index from the terminal."""
+    import re
+
+    from indexer import IndexStorage, IndexUnavailable, KnowledgeBase, SearchRequest
+
+    config = _config(kb_dir=kb_dir, index_dir=index_dir)
+    audiences = frozenset({"public"} if audience == "public" else {"public", "internal"})
+    try:
+        results = KnowledgeBase(IndexStorage(config.index_dir)).search(
+            SearchRequest(q=query, audiences=audiences, limit=limit)
+        )
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        hits = [
+            {"id": h.id, "title": h.title, "path": h.path, "score": h.score, "snippet": h.snippet}
+            for h in results.hits
+        ]
+        click.echo(json.dumps({"query": query, "total": results.total, "results": hits}, indent=2))
+        return
+    click.echo(f"{results.total} results for {query!r} ({results.took_ms} ms)")
+    for rank, hit in enumerate(results.hits, 1):
+        click.echo(f"{rank:3}. {click.style(hit.id, bold=True)}  {hit.title}  ({hit.path})")
+        plain = re.sub(r"</?mark>", "", hit.snippet)
+        click.echo(f"     {plain[:160]}")

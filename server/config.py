@@ -1,0 +1,178 @@
+"""All settings in one table: defaults, then a TOML file, then ``KB_*`` environment variables,
+then command-line options. Every problem is reported at once, before anything starts.
+
+The table is the :class:`Config` dataclass itself: each field's metadata carries its help
+text, and the README's configuration section is checked against it by a test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROLES = ("tier1", "tier2", "author", "admin")
+AUDIENCES = ("public", "internal")
+CONFIG_FILE_ENV = "KB_CONFIG"
+DEFAULT_CONFIG_FILE = "kb.toml"
+
+
+class ConfigError(Exception):
+    """One or more settings are invalid; the message lists every one of them."""
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Config:
+    kb_dir: Path = _setting(
+        Path("kb"), "Folder of Markdown articles (a git work tree or part of one)."
+    )
+    index_dir: Path = _setting(
+        Path(".kb-index"), "Where the index is kept. Keep it outside kb_dir; it is never committed."
+    )
+    host: str = _setting("127.0.0.1", "Address `kb serve` listens on.")
+    port: int = _setting(8000, "Port `kb serve` listens on.")
+    threads: int = _setting(8, "Request threads of the WSGI server.")
+    default_audience: str = _setting(
+        "internal", "Audience of articles whose front matter has none: public or internal."
+    )
+    tokens: str = _setting(
+        "",
+        "API tokens as comma-separated role:token pairs, e.g. `tier2:s3cret,admin:t0ps3cret`. "
+        f"Roles: {', '.join(ROLES)}.",
+    )
+    proxy_user_header: str = _setting(
+        "",
+        "Header set by a trusted reverse proxy with the signed-in user's name, e.g. "
+        "`X-Forwarded-User`. Off unless set; only enable it behind a proxy that strips it "
+        "from client requests.",
+    )
+    proxy_role: str = _setting("tier2", "Role given to users identified by proxy_user_header.")
+    watch: bool = _setting(True, "Watch kb_dir and index changes as they are saved.")
+    debounce_ms: int = _setting(
+        100, "Quiet time after the last file event before indexing a burst."
+    )
+    base_url: str = _setting(
+        "",
+        "Public base URL for permalinks, e.g. https://kb.example.com (default: from the request).",
+    )
+    secret_key: str = _setting(
+        "", "Signs session cookies. Generated and kept in index_dir when empty."
+    )
+    log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
+
+    @property
+    def token_roles(self) -> dict[str, str]:
+        """token -> role, parsed from :attr:`tokens` (validated at load time)."""
+        pairs = (item.strip() for item in self.tokens.split(",") if item.strip())
+        return {token: role for role, _, token in (p.partition(":") for p in pairs)}
+
+
+SETTINGS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def _convert(name: str, value: Any, kind: Any) -> Any:
+    kind = {"Path": Path, "str": str, "int": int, "bool": bool}[
+        kind if isinstance(kind, str) else kind.__name__
+    ]
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ValueError(f"expected an integer, got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected an integer, got {value!r}") from None
+    if kind is Path:
+        return Path(str(value)).expanduser()
+    return str(value)
+
+
+def _validate(config: Config) -> list[str]:
+    problems = []
+    if config.default_audience not in AUDIENCES:
+        problems.append(f"default_audience: must be one of {', '.join(AUDIENCES)}")
+    if not 0 < config.port < 65536:
+        problems.append("port: must be between 1 and 65535")
+    if not 1 <= config.threads <= 256:
+        problems.append("threads: must be between 1 and 256")
+    if config.debounce_ms < 0:
+        problems.append("debounce_ms: must not be negative")
+    if config.proxy_role not in ROLES:
+        problems.append(f"proxy_role: must be one of {', '.join(ROLES)}")
+    for item in (i.strip() for i in config.tokens.split(",") if i.strip()):
+        role, sep, token = item.partition(":")
+        if not sep or not token:
+            problems.append("tokens: each entry must be role:token")
+        elif role not in ROLES:
+            problems.append(f"tokens: unknown role {role!r}; roles are {', '.join(ROLES)}")
+        elif len(token) < 8:
+            problems.append(f"tokens: the token for {role} is shorter than 8 characters")
+    if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append("log_level: must be DEBUG, INFO, WARNING or ERROR")
+    try:
+        if config.index_dir.resolve().is_relative_to(config.kb_dir.resolve()):
+            problems.append("index_dir: must not be inside kb_dir")
+    except OSError:
+        pass
+    return problems
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Config:
+    """Build the configuration; raises :class:`ConfigError` listing every invalid setting."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    problems: list[str] = []
+
+    path = config_file or (Path(environ[CONFIG_FILE_ENV]) if environ.get(CONFIG_FILE_ENV) else None)
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
+        for key, value in data.items():
+            if key not in SETTINGS:
+                problems.append(f"{path}: unknown setting {key!r}")
+            else:
+                values[key], sources[key] = value, str(path)
+    for name in SETTINGS:
+        env_name = f"KB_{name.upper()}"
+        if env_name in environ:
+            values[name], sources[name] = environ[env_name], env_name
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name], sources[name] = value, "command line"
+
+    converted = {}
+    for name, value in values.items():
+        try:
+            converted[name] = _convert(name, value, SETTINGS[name].type)
+        except ValueError as exc:
+            problems.append(f"{name} (from {sources[name]}): {exc}")
+    config = Config(**converted)
+    problems.extend(_validate(config))
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return config

@@ -1,0 +1,71 @@
+"""HTTP errors and the one place that turns any exception into a response.
+
+API paths (``/api/...`` and ``/healthz``) always answer JSON in one shape,
+``{"error": {"status": 404, "message": "..."}}``; pages answer the error template.
+Unexpected exceptions are logged with a traceback and shown as a plain 500, never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer import IndexUnavailable, SearchRequestError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Unavailable(ApiError):
+    status = 503
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, message: str) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify({"error": {"status": status, "message": message}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError):  # type: ignore[no-untyped-def]
+        return error_response(error.status, error.message)
+
+    @app.errorhandler(SearchRequestError)
+    def handle_bad_search(error: SearchRequestError):  # type: ignore[no-untyped-def]
+        return error_response(400, str(error))
+
+    @app.errorhandler(IndexUnavailable)
+    def handle_no_index(error: IndexUnavailable):  # type: ignore[no-untyped-def]
+        log.warning("index unavailable: %s", error)
+        return error_response(503, "The search index is not available yet; try again shortly.")
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        return error_response(error.code or 500, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Something went wrong on our side; it has been logged.")

@@ -1,0 +1,75 @@
+"""Template helpers: permalinks, relative times, and URLs that keep the current filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, current_app, request, url_for
+
+
+def permalink(article_id: str, anchor: str = "") -> str:
+    """The absolute, stable URL of an article, for tickets and chat."""
+    base = current_app.config["KB"].base_url.rstrip("/") or request.host_url.rstrip("/")
+    return base + url_for("articles.article", ref=article_id) + (f"#{anchor}" if anchor else "")
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def ago(value: str | None, now: dt.datetime | None = None) -> str:
+    """'3 days ago' for an ISO time; '' when unknown."""
+    when = parse_time(value)
+    if when is None:
+        return ""
+    seconds = ((now or dt.datetime.now(dt.UTC)) - when).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
+                       ("hour", 3_600), ("minute", 60)):  # fmt: skip
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def day(value: str | None) -> str:
+    when = parse_time(value)
+    return when.date().isoformat() if when else ""
+
+
+def url_with(**changes: Any) -> str:
+    """The current page's URL with some query parameters set, toggled or removed.
+
+    ``None`` removes a parameter; for the list parameters ``system`` and ``tag`` a value is
+    toggled. Changing any filter goes back to page 1.
+    """
+    args = request.args.to_dict(flat=False)
+    for name, value in changes.items():
+        if value is None:
+            args.pop(name, None)
+        elif name in ("system", "tag"):
+            values = args.get(name, [])
+            args[name] = [v for v in values if v != value] if value in values else [*values, value]
+        else:
+            args[name] = [str(value)]
+    if "page" not in changes:
+        args.pop("page", None)
+    args.pop("fragment", None)
+    return url_for(request.endpoint or "search.index", **request.view_args or {}, **args)
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(ago=ago, day=day)
+    app.jinja_env.globals.update(permalink=permalink, url_with=url_with, today=today)

@@ -1,0 +1,20 @@
+"""What the views need from the indexer, attached to the app once by the factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from indexer import Indexer, KnowledgeBase, Watcher
+
+
+@dataclass
+class Services:
+    kb: KnowledgeBase
+    indexer: Indexer | None = None  # present when this process also writes the index
+    watcher: Watcher | None = None  # present when this process watches kb_dir
+
+
+def services() -> Services:
+    return current_app.extensions["kb"]

@@ -1,0 +1,1 @@
+"""Blueprints, one module per area: search page, article pages, JSON API, health."""

@@ -1,0 +1,116 @@
+"""The JSON API. Same search request and the same audience rules as the HTML pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, request, url_for
+
+from indexer import ArticleRecord, Hit, SearchResults
+
+from ..auth import current_principal
+from ..errors import NotFound
+from ..formatting import permalink
+from ..params import search_request
+from ..rendering import render_article
+from ..services import services
+from .articles import NOT_FOUND
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "path": hit.path,
+        "url": permalink(hit.id),
+        "type": hit.type,
+        "snippet": hit.snippet,
+        "section": {
+            "heading": hit.section_heading,
+            "anchor": hit.section_anchor,
+            "url": permalink(hit.id, hit.section_anchor),
+        }
+        if hit.section_anchor
+        else None,
+        "score": hit.score,
+        "updated": hit.updated,
+        "tags": list(hit.tags),
+        "systems": list(hit.systems),
+    }
+
+
+def results_json(results: SearchResults) -> dict[str, Any]:
+    return {
+        "query": results.query,
+        "total": results.total,
+        "page": results.page,
+        "pages": results.pages,
+        "limit": results.limit,
+        "took_ms": results.took_ms,
+        "results": [hit_json(hit) for hit in results.hits],
+        "facets": {
+            name: [{"value": value, "count": count} for value, count in values]
+            for name, values in results.facets.items()
+        },
+    }
+
+
+def article_summary(article: ArticleRecord) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "path": article.path,
+        "url": permalink(article.id),
+        "type": article.type,
+        "updated": article.updated,
+    }
+
+
+@bp.get("/search")
+def search():  # type: ignore[no-untyped-def]
+    """Search articles: ?q=&limit=&page=&type=&system=&tag=&sort=relevance|updated."""
+    results = services().kb.search(search_request(request.args, current_principal()))
+    return jsonify(results_json(results))
+
+
+@bp.get("/articles/<path:ref>")
+def article(ref: str):  # type: ignore[no-untyped-def]
+    """One article with its metadata and rendered HTML; old names redirect."""
+    principal = current_principal()
+    found = services().kb.lookup(ref, principal.audiences)
+    if found.redirect_to:
+        return redirect(url_for(".article", ref=found.redirect_to), code=301)
+    if found.article is None:
+        raise NotFound(NOT_FOUND)
+    record = found.article
+    body = render_article(record, principal.audiences)
+    return jsonify(
+        article_summary(record)
+        | {
+            "audience": record.audience,
+            "systems": list(record["systems"] or ()),
+            "tags": list(record["tags"] or ()),
+            "error_codes": list(record["error_codes"] or ()),
+            "tickets": list(record.tickets),
+            "aliases": list(record["aliases"] or ()),
+            "owner": record["owner"],
+            "reviewed": record["reviewed"],
+            "review_by": record["review_by"],
+            "author": record["author"],
+            "commit": record["commit"],
+            "uncommitted": record["uncommitted"],
+            "extra": record["extra"],
+            "markdown": record["markdown"],
+            "html": body.html,
+            "toc": [{"level": t.level, "anchor": t.anchor, "title": t.title} for t in body.toc],
+        }
+    )
+
+
+@bp.get("/tickets/<path:ticket>")
+def ticket(ticket: str):  # type: ignore[no-untyped-def]
+    """Articles whose front matter names this ticket."""
+    articles = services().kb.by_ticket(ticket, current_principal().audiences)
+    return jsonify({"ticket": ticket, "articles": [article_summary(a) for a in articles]})

@@ -1,0 +1,31 @@
+"""The search page: a query box, ranked results with snippets, facets and paging."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from indexer import SearchRequest, SearchRequestError, SearchResults
+
+from ..auth import current_principal
+from ..errors import BadRequest
+from ..params import search_request
+from ..services import services
+
+bp = Blueprint("search", __name__)
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    """Show results for ?q= (or the latest articles when there is no query)."""
+    results: SearchResults | None = None
+    search: SearchRequest | None = None
+    error = None
+    try:
+        search = search_request(request.args, current_principal())
+        results = services().kb.search(search)
+    except (BadRequest, SearchRequestError) as exc:
+        error = str(exc)
+    template = "search/_results.html" if request.args.get("fragment") else "search/index.html"
+    html = render_template(template, results=results, search=search, error=error,
+                           q=request.args.get("q", ""))  # fmt: skip
+    return html, 400 if error else 200
