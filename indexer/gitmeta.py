@@ -95,11 +95,16 @@ class GitHistory:
             return None
         return {p for p in (self._relative(x) for x in out.split("\0") if x) if p}
 
-    def read(self, relpaths: Collection[str]) -> dict[str, FileHistory]:
-        """History for each of ``relpaths`` (kb-relative); files git does not know get mtimes."""
+    def read(
+        self, relpaths: Collection[str], follow_renames: bool = False
+    ) -> dict[str, FileHistory]:
+        """History for each of ``relpaths`` (kb-relative); files git does not know get mtimes.
+
+        ``follow_renames`` walks the whole log so former paths are found (full builds).
+        """
         try:
             dirty = self._dirty()
-            if len(relpaths) <= FEW_PATHS:
+            if len(relpaths) <= FEW_PATHS and not follow_renames:
                 known = {p: h for p in relpaths if (h := self._last_commit(p))}
             else:
                 known = self._walk_log()
@@ -209,9 +214,9 @@ class GitHistory:
 
 
 def read_history(
-    root: Path, relpaths: Collection[str], git: GitHistory | None
+    root: Path, relpaths: Collection[str], git: GitHistory | None, follow_renames: bool = False
 ) -> dict[str, FileHistory]:
     """History for ``relpaths`` from git when available, from file times otherwise."""
     if git is None:
         return {p: file_time_history(root, p) for p in relpaths}
-    return git.read(relpaths)
+    return git.read(relpaths, follow_renames)

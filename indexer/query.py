@@ -123,10 +123,11 @@ def _phrase_query(phrase: str) -> q.Query | None:
 
 
 def parse(text: str, require_phrases: bool = True) -> ParsedQuery:
-    """Parse free text; quoted phrases are required unless ``require_phrases`` is False."""
+    """Parse free text; quoted phrases are required unless ``require_phrases`` is False,
+    in which case their words count like any other word and the phrase only adds weight."""
     text = text[:MAX_QUERY_CHARS]
     phrases = tuple(p.strip() for p in _PHRASE.findall(text) if p.strip())
-    rest = _PHRASE.sub(" ", text)
+    rest = _PHRASE.sub(" ", text) if require_phrases else text
     words = tuple(dict.fromkeys(m.group() for m in COMPOUND.finditer(rest)))[:MAX_WORDS]
 
     optional = [wq for w in words if (wq := _word_query(w)) is not None]

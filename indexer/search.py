@@ -30,7 +30,6 @@ MAX_LIMIT = 100
 MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
 FACETS = ("type", "systems", "tags")
 SORTS = ("relevance", "updated")
-_REFRESH_SECONDS = 0.05  # how often a request may check the disk for a newer commit
 
 
 @dataclass(frozen=True)
@@ -126,26 +125,26 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ searcher lifecycle
 
     def searcher(self) -> Searcher:
-        """This thread's searcher on the newest commit; reopened after a swap.
+        """This thread's searcher on the newest commit of the live generation.
 
         Whoosh readers seek and read shared file handles, so each server thread keeps its own
-        searcher instead of sharing one.
+        searcher instead of sharing one. A stale searcher is reopened rather than refreshed:
+        whoosh-reloaded 2.7.5's ``Searcher.refresh`` re-adds segments that a merge removed,
+        which shows deleted and replaced documents again.
         """
         local = self._local
-        now = time.monotonic()
         searcher: Searcher | None = getattr(local, "searcher", None)
-        if searcher is not None and now - local.checked < _REFRESH_SECONDS:
+        if (
+            searcher is not None
+            and self.storage.current_name() == local.generation.name
+            and searcher.up_to_date()
+        ):
             return searcher
-        live = self.storage.current_name()
-        if searcher is None or live != local.generation.name:
-            generation, ix = self.storage.open_current()
-            if searcher is not None:
-                searcher.close()
-            local.generation, searcher = generation, ix.searcher()
-        elif not searcher.up_to_date():
-            searcher = searcher.refresh()
-        local.searcher, local.checked = searcher, now
-        return searcher
+        generation, ix = self.storage.open_current()
+        if searcher is not None:
+            searcher.close()
+        local.generation, local.searcher = generation, ix.searcher()
+        return local.searcher
 
     def available(self) -> bool:
         try:
@@ -214,7 +213,10 @@ class KnowledgeBase:
             self._hit(hit, parsed.highlight_terms) for hit in results[first : first + request.limit]
         )
         facets = {
-            name: sorted(results.groups(name).items(), key=lambda item: (-item[1], item[0]))
+            name: sorted(
+                ((value, count) for value, count in results.groups(name).items() if value),
+                key=lambda item: (-item[1], item[0].lower()),
+            )
             for name in FACETS
         }
         return SearchResults(

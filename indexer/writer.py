@@ -180,7 +180,7 @@ class Indexer:
     def _build_into(self, ix: Index, progress: Progress | None) -> Report:
         report = Report(full_build=True)
         paths = list(iter_article_paths(self.kb_root, skip=self.storage.index_dir))
-        histories = read_history(self.kb_root, paths, self._git)
+        histories = read_history(self.kb_root, paths, self._git, follow_renames=True)
         self.problems.clear()
         owners: dict[str, str] = {}
         writer = ix.writer(limitmb=128)

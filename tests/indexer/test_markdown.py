@@ -1,0 +1,81 @@
+"""Markdown bodies: section text for the index, safe HTML with anchors for the page."""
+
+from indexer.markdown import parse_body, render, resolve_relative
+
+BODY = """## Symptoms
+
+Outlook shows a **password** prompt.
+
+```powershell
+Get-Service wuauserv
+```
+
+## Resolution
+
+| Step | Command |
+|------|---------|
+| 1 | `sfc /scannow` |
+
+<script>alert(1)</script><img src=x onerror="alert(2)">
+[click](javascript:alert(3)) [doc](../other/page.md#cause) ![d](img/d.svg)
+"""
+
+
+def no_links(_path: str, _fragment: str) -> None:
+    return None
+
+
+def test_sections_carry_anchor_heading_and_offsets() -> None:
+    parsed = parse_body(BODY)
+    assert [(s.anchor, s.heading) for s in parsed.sections] == [
+        ("symptoms", "Symptoms"),
+        ("resolution", "Resolution"),
+    ]
+    first = parsed.sections[0]
+    assert "password" in parsed.text[first.start : first.end]
+    assert "Get-Service" in parsed.code
+    assert "sfc /scannow" in parsed.code
+
+
+def test_rendered_html_is_sanitized() -> None:
+    html = render(BODY, "a/b.md", "Title", no_links).html
+    assert "<script" not in html
+    assert "onerror" not in html
+    assert 'href="javascript:' not in html  # left as plain text, never a link
+
+
+def test_headings_have_the_same_anchors_as_sections() -> None:
+    html = render(BODY, "a/b.md", "Title", no_links).html
+    assert 'id="symptoms"' in html and 'id="resolution"' in html
+
+
+def test_code_is_highlighted_and_tables_render() -> None:
+    body = render(BODY, "a/b.md", "Title", no_links)
+    assert 'class="highlight"' in body.html
+    assert "<table>" in body.html
+    assert [entry.anchor for entry in body.toc] == ["symptoms", "resolution"]
+
+
+def test_relative_links_go_through_the_resolver() -> None:
+    seen = []
+
+    def resolver(path: str, fragment: str) -> str:
+        seen.append((path, fragment))
+        return f"/resolved/{path}"
+
+    html = render(BODY, "a/b.md", "Title", resolver).html
+    assert ("other/page.md", "cause") in seen
+    assert ("a/img/d.svg", "") in seen
+    assert 'href="/resolved/other/page.md"' in html
+
+
+def test_leading_h1_repeating_the_title_is_not_rendered_twice() -> None:
+    html = render("# My title\n\ntext", "a.md", "My title", no_links).html
+    assert "<h1" not in html
+
+
+def test_links_leaving_the_kb_are_not_resolved() -> None:
+    assert resolve_relative("a/b.md", "../../etc/passwd") is None
+    assert resolve_relative("a/b.md", "https://example.com/x.md") is None
+    assert resolve_relative("a/b.md", "#local") is None
+    assert resolve_relative("a/b.md", "c.md#x") == ("a/c.md", "x")

@@ -1,0 +1,122 @@
+"""Searching: ranking of codes, audiences, facets, paging, snippets and odd queries."""
+
+import pytest
+
+from indexer import KnowledgeBase, SearchRequest, SearchRequestError
+
+from ..fixtures import MARKER
+
+EVERYONE = frozenset({"public", "internal"})
+PUBLIC = frozenset({"public"})
+
+
+def search(kb: KnowledgeBase, q: str, audiences: frozenset[str] = EVERYONE, **kwargs):  # type: ignore[no-untyped-def]
+    return kb.search(SearchRequest(q=q, audiences=audiences, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("0x80070005", "KB-2001"),
+        ("80070005", "KB-2001"),
+        ("ERROR_ACCESS_DENIED", "KB-2001"),
+        ("etcdHighFsyncDurations", "KB-2003"),
+        ("outlook password prompt", "KB-2002"),
+        ("event ID 7031", "printing/spooler"),
+        ("2026-03-02 10:14:07:118 Agent * WARNING: Install failed, error = 0x80070005", "KB-2001"),
+    ],
+)
+def test_the_right_article_comes_first(kb: KnowledgeBase, query: str, expected: str) -> None:
+    assert search(kb, query).hits[0].id == expected
+
+
+def test_anonymous_never_sees_internal_articles(kb: KnowledgeBase) -> None:
+    results = search(kb, f"{MARKER} etcdHighFsyncDurations", PUBLIC)
+    assert results.total == 0
+    browse = search(kb, "", PUBLIC, limit=50)
+    assert "KB-2003" not in {h.id for h in browse.hits}
+    assert all(MARKER not in value for value, _ in browse.facets["tags"])
+    assert kb.lookup("KB-2003", PUBLIC).article is None
+    assert [a.id for a in kb.by_ticket("INC-1001", PUBLIC)] == ["KB-2001"]
+    assert not kb.asset_visible("k8s/secret.svg", PUBLIC)
+    assert kb.asset_visible("k8s/secret.svg", EVERYONE)
+    assert kb.asset_visible("email/img/flow.svg", PUBLIC)
+
+
+def test_ticket_lookup_is_case_insensitive(kb: KnowledgeBase) -> None:
+    assert {a.id for a in kb.by_ticket("inc-1001", EVERYONE)} == {"KB-2001", "KB-2003"}
+
+
+def test_facets_count_matches_and_filters_apply(kb: KnowledgeBase) -> None:
+    results = search(kb, "", EVERYONE, limit=50)
+    assert dict(results.facets["type"]) == {"resolution": 3, "config-note": 1, "article": 1}
+    assert [h.id for h in search(kb, "", EVERYONE, type="config-note").hits] == [
+        "network/dns-forwarders"
+    ]
+    assert [h.id for h in search(kb, "", EVERYONE, systems=("windows 11",)).hits] == ["KB-2001"]
+    assert [h.id for h in search(kb, "", EVERYONE, tags=("email",)).hits] == ["KB-2002"]
+    assert search(kb, "", EVERYONE, tags=("no-such-tag",)).total == 0
+
+
+def test_paging_walks_through_all_results(kb: KnowledgeBase) -> None:
+    first = search(kb, "", EVERYONE, limit=2, page=1)
+    second = search(kb, "", EVERYONE, limit=2, page=2)
+    third = search(kb, "", EVERYONE, limit=2, page=3)
+    seen = [h.id for page in (first, second, third) for h in page.hits]
+    assert len(seen) == len(set(seen)) == 5
+    assert first.pages == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"limit": 0}, {"limit": 101}, {"page": 0}, {"sort": "random"}, {"page": 2000, "limit": 10}],
+)
+def test_bad_parameters_are_rejected_with_a_reason(kb: KnowledgeBase, kwargs: dict) -> None:
+    with pytest.raises(SearchRequestError):
+        search(kb, "x", **kwargs)
+
+
+def test_sort_by_last_update(kb: KnowledgeBase) -> None:
+    hits = search(kb, "", sort="updated", limit=50).hits
+    assert [h.updated for h in hits] == sorted((h.updated for h in hits), reverse=True)
+
+
+def test_snippet_shows_the_matching_passage_and_its_section(kb: KnowledgeBase) -> None:
+    hit = search(kb, "SoftwareDistribution permissions").hits[0]
+    assert hit.id == "KB-2001"
+    assert hit.section_anchor == "cause"
+    assert "<mark>SoftwareDistribution</mark>" in hit.snippet
+
+
+def test_snippet_escapes_html(kb: KnowledgeBase) -> None:
+    hit = search(kb, "alert xss").hits[0]
+    assert "<script" not in hit.snippet
+
+
+def test_quoted_phrase_must_match_as_a_phrase(kb: KnowledgeBase) -> None:
+    assert [h.id for h in search(kb, '"cached credentials"').hits] == ["KB-2002"]
+    # a phrase nothing contains falls back to the words
+    assert search(kb, '"credentials cached outlook"').total >= 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        '""""',
+        "AND OR NOT",
+        "(((",
+        "*",
+        "?",
+        "title:",
+        "\\",
+        "x" * 3000,
+        "🔥 ошибка",
+        "\x00",
+        "0x",
+        "a:b:c",
+    ],
+)
+def test_odd_queries_never_raise(kb: KnowledgeBase, query: str) -> None:
+    results = search(kb, query)
+    assert results.total >= 0

@@ -1,0 +1,96 @@
+"""The JSON API through the Flask test client: contract, errors and access."""
+
+from flask.testing import FlaskClient
+
+from ..fixtures import MARKER, TIER2_TOKEN
+
+
+def test_search_contract(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=0x80070005").get_json()
+    assert set(body) >= {"query", "total", "page", "results"}
+    first = body["results"][0]
+    assert set(first) >= {
+        "id",
+        "title",
+        "path",
+        "url",
+        "type",
+        "snippet",
+        "score",
+        "updated",
+        "tags",
+        "systems",
+    }
+    assert first["id"] == "KB-2001"
+    assert first["path"] == "windows/update-0x80070005.md"
+    assert first["url"].endswith("/kb/KB-2001")
+
+
+def test_bad_parameters_are_400_json(client: FlaskClient) -> None:
+    for query in ("limit=abc", "limit=0", "page=0", "sort=random", "q=" + "x" * 5000):
+        response = client.get(f"/api/search?{query}")
+        assert response.status_code == 400, query
+        assert response.get_json()["error"]["status"] == 400
+
+
+def test_unknown_api_path_is_json_404(client: FlaskClient) -> None:
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["status"] == 404
+
+
+def test_anonymous_sees_public_only(client: FlaskClient, tier2_headers: dict[str, str]) -> None:
+    anonymous = client.get(f"/api/search?q={MARKER}").get_json()
+    assert anonymous["total"] == 0
+    assert MARKER not in str(anonymous["results"]) + str(anonymous["facets"])
+    browse = client.get("/api/search?limit=100").get_data(as_text=True)
+    assert MARKER not in browse and "KB-2003" not in browse
+    assert client.get("/api/articles/KB-2003").status_code == 404
+    tier2 = client.get(f"/api/search?q={MARKER}", headers=tier2_headers)
+    assert [r["id"] for r in tier2.get_json()["results"]] == ["KB-2003"]
+    assert client.get("/api/articles/KB-2003", headers=tier2_headers).status_code == 200
+
+
+def test_wrong_token_is_anonymous(client: FlaskClient) -> None:
+    response = client.get(
+        f"/api/search?q={MARKER}", headers={"Authorization": "Bearer nope-nope-nope"}
+    )
+    assert response.get_json()["total"] == 0
+
+
+def test_ticket_lookup_respects_audience(
+    client: FlaskClient, tier2_headers: dict[str, str]
+) -> None:
+    anonymous = client.get("/api/tickets/INC-1001").get_json()
+    assert [a["id"] for a in anonymous["articles"]] == ["KB-2001"]
+    tier2 = client.get("/api/tickets/INC-1001", headers=tier2_headers).get_json()
+    assert {a["id"] for a in tier2["articles"]} == {"KB-2001", "KB-2003"}
+
+
+def test_article_json_has_metadata_and_safe_html(client: FlaskClient) -> None:
+    body = client.get("/api/articles/KB-2002").get_json()
+    assert body["title"] == "Outlook keeps asking for a password"
+    assert "<script" not in body["html"]
+    assert 'href="/kb/KB-2001#cause"' in body["html"]
+    assert 'src="/kb-files/email/img/flow.svg"' in body["html"]
+    assert body["author"] == "Ada Author"
+
+
+def test_old_names_redirect_to_the_permalink(client: FlaskClient) -> None:
+    assert client.get("/api/articles/KB-0999").headers["Location"].endswith("/api/articles/KB-2001")
+    response = client.get("/kb/kb-2001")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/kb/KB-2001")
+
+
+def test_healthz(client: FlaskClient) -> None:
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["documents"] == 5
+
+
+def test_sign_in_with_a_token_shows_internal_articles(client: FlaskClient) -> None:
+    assert client.get("/kb/KB-2003").status_code == 404
+    assert client.post("/login", data={"token": "wrong"}).status_code == 401
+    assert client.post("/login", data={"token": TIER2_TOKEN}).status_code == 302
+    assert client.get("/kb/KB-2003").status_code == 200
+    client.post("/logout")
+    assert client.get("/kb/KB-2003").status_code == 404

@@ -1,0 +1,52 @@
+"""HTML pages through the test client: they work without JavaScript."""
+
+from flask.testing import FlaskClient
+
+from ..fixtures import MARKER
+
+
+def test_search_page_lists_results_with_snippets(client: FlaskClient) -> None:
+    html = client.get("/?q=0x80070005").get_data(as_text=True)
+    assert "Windows Update fails with 0x80070005" in html
+    assert "<mark>0x80070005</mark>" in html
+
+
+def test_home_page_lists_recent_public_articles(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "Recently updated" in html
+    assert MARKER not in html
+
+
+def test_fragment_is_just_the_results(client: FlaskClient) -> None:
+    html = client.get("/?q=outlook&fragment=1").get_data(as_text=True)
+    assert "<html" not in html and "Outlook keeps asking" in html
+
+
+def test_bad_page_parameter_shows_a_message(client: FlaskClient) -> None:
+    response = client.get("/?q=x&page=zero")
+    assert response.status_code == 400
+    assert "page must be a whole number" in response.get_data(as_text=True)
+
+
+def test_article_page_shows_metadata_and_history(client: FlaskClient) -> None:
+    html = client.get("/kb/KB-2001").get_data(as_text=True)
+    assert "Last changed by <strong>Ada Author</strong>" in html
+    assert "/kb/KB-2001" in html  # the permalink to copy
+    assert 'class="highlight"' in html
+
+
+def test_missing_article_is_a_friendly_404(client: FlaskClient) -> None:
+    response = client.get("/kb/KB-9999")
+    assert response.status_code == 404
+    assert "No article with that id" in response.get_data(as_text=True)
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_problems_page_needs_sign_in(client: FlaskClient, tier2_headers: dict[str, str]) -> None:
+    assert client.get("/problems").status_code == 404
+    assert client.get("/problems", headers=tier2_headers).status_code == 200
