@@ -36,11 +36,12 @@ format: $(VENV)/.installed-test
 
 ## bench-retrieval: score the service against the peers on ../shared/bench
 bench-retrieval: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/pip install --quiet -r ../shared/bench/requirements.txt
+	$(BIN)/python -m benchmarks.retrieval
 
 ## bench-freshness: edit -> searchable latency on a generated 1,000-article KB
 bench-freshness: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/freshness.py
+	$(BIN)/python -m benchmarks.freshness
 
 clean:
 	rm -rf $(VENV) .kb-index .pytest_cache .ruff_cache

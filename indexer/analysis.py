@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from whoosh.analysis import (
     Analyzer,
@@ -102,6 +103,21 @@ class CompoundTokenizer(Tokenizer):
             yield token
 
 
+@lru_cache(maxsize=500_000)
+def _word_terms(word: str) -> tuple[tuple[int, int, str], ...]:
+    """(start offset, end offset, term) for a word: the whole normalised form, then its parts.
+
+    Cached: a knowledge base's vocabulary repeats, so most words are analysed once.
+    """
+    whole = ((0, len(word), normalise(word)),)
+    if word.isalpha() and (word.islower() or word[1:].islower()) or word.isdigit():
+        return whole  # the common case: a plain word has no parts
+    parts = split_identifier(word)
+    if len(parts) <= 1:
+        return whole
+    return whole + tuple((offset, offset + len(part), normalise(part)) for offset, part in parts)
+
+
 class IdentifierFilter(Filter):
     """Emit each compound token whole (normalised), then its parts at following positions.
 
@@ -116,24 +132,17 @@ class IdentifierFilter(Filter):
             original = token.text
             if len(original) > MAX_TOKEN_CHARS:
                 continue
-            parts = split_identifier(original)
+            pieces = _word_terms(original)
             base_pos = token.pos + shift if token.positions else 0
             base_char = token.startchar if token.chars else 0
-            token.text = normalise(original)
-            if token.positions:
-                token.pos = base_pos
-            yield token
-            if len(parts) <= 1:
-                continue
-            for index, (offset, part) in enumerate(parts):
-                token.text = normalise(part)
+            for index, (start, end, text) in enumerate(pieces):
+                token.text = text
                 if token.positions:
-                    token.pos = base_pos + index
+                    token.pos = base_pos + max(0, index - 1)
                 if token.chars:
-                    token.startchar = base_char + offset
-                    token.endchar = base_char + offset + len(part)
+                    token.startchar, token.endchar = base_char + start, base_char + end
                 yield token
-            shift += len(parts) - 1
+            shift += max(0, len(pieces) - 2)
 
 
 class ProseStemFilter(StemFilter):

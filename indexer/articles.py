@@ -206,8 +206,9 @@ def parse_article(relpath: str, raw: bytes, default_audience: str = "internal") 
         )
     audience = _as_text(meta.get("audience")).lower() or default_audience
     if audience not in AUDIENCES:
-        warnings.append(f"unknown audience {audience!r}; treated as internal")
-        audience = "internal"
+        # another system's vocabulary (e.g. "itpro"): treat as unset, never as a wider audience
+        warnings.append(f"unknown audience {audience!r}; using the default, {default_audience}")
+        audience = default_audience
 
     return Article(
         id=article_id,

@@ -91,9 +91,10 @@ def test_invalid_id_is_an_error() -> None:
 
 
 def test_bad_values_are_warnings_not_errors() -> None:
-    article = parse("---\ntype: howto\naudience: secret\nreviewed: someday\n---\nbody\n")
-    assert article.audience == "internal"  # an unknown audience is never treated as public
+    article = parse("---\ntype: howto\naudience: everyone\nreviewed: someday\n---\nbody\n")
+    assert article.audience == "internal"  # an unknown audience gets the default, internal
     assert len(article.warnings) == 3
+    assert parse("---\naudience: itpro\n---\n", default_audience="public").audience == "public"
 
 
 def test_crlf_and_bom_are_accepted() -> None:

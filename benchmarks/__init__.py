@@ -1,0 +1,1 @@
+"""Timing and relevance runs that print figures; kept out of the test suite."""
