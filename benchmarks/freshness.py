@@ -24,7 +24,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         kb = generate(root / "repo", args.articles)
-        server = Server(kb, root / "index", KB_DEFAULT_AUDIENCE="public", KB_TOKENS="tier2:bench-token-1")
+        server = Server(
+            kb, root / "index", KB_DEFAULT_AUDIENCE="public", KB_TOKENS="tier2:bench-token-1"
+        )
         try:
             paths = sorted(kb.rglob("*.md"))
             timings = []

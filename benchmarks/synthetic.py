@@ -15,11 +15,65 @@ AREAS = ["windows", "email", "identity", "network", "linux", "kubernetes", "data
 SYSTEMS = ["Windows 11", "Windows Server 2022", "Exchange Online", "Outlook", "Active Directory",
            "Entra ID", "RHEL 9", "Ubuntu 22.04", "Kubernetes", "PostgreSQL", "SQL Server",
            "nginx", "OpenVPN", "Intune"]  # fmt: skip
-WORDS = ("user service server client connection timeout certificate password login account "
-         "update install restart cache profile policy network dns proxy firewall disk memory "
-         "cluster node pod database query index backup replica token session printer driver "
-         "mailbox sync permission group share volume kernel agent job schedule alert").split()
-VERBS = "fails stops hangs crashes drops rejects expires loops slows corrupts".split()
+WORDS = [
+    "user",
+    "service",
+    "server",
+    "client",
+    "connection",
+    "timeout",
+    "certificate",
+    "password",
+    "login",
+    "account",
+    "update",
+    "install",
+    "restart",
+    "cache",
+    "profile",
+    "policy",
+    "network",
+    "dns",
+    "proxy",
+    "firewall",
+    "disk",
+    "memory",
+    "cluster",
+    "node",
+    "pod",
+    "database",
+    "query",
+    "index",
+    "backup",
+    "replica",
+    "token",
+    "session",
+    "printer",
+    "driver",
+    "mailbox",
+    "sync",
+    "permission",
+    "group",
+    "share",
+    "volume",
+    "kernel",
+    "agent",
+    "job",
+    "schedule",
+    "alert",
+]
+VERBS = [
+    "fails",
+    "stops",
+    "hangs",
+    "crashes",
+    "drops",
+    "rejects",
+    "expires",
+    "loops",
+    "slows",
+    "corrupts",
+]
 PATHS = ["/etc/krb5.conf", "/etc/nginx/conf.d/app.conf", "/etc/systemd/journald.conf",
          r"HKLM\SYSTEM\CurrentControlSet\Services\Netlogon", "/var/lib/pgsql/data/postgresql.conf",
          "C:\\Windows\\Logs\\CBS\\CBS.log", "/etc/sssd/sssd.conf"]  # fmt: skip
@@ -35,7 +89,9 @@ def article_text(rng: random.Random, number: int) -> str:
     resolution = rng.random() < 0.7
     code = f"0x8007{rng.randrange(16**4):04X}"
     event = rng.randrange(1000, 9999)
-    title = f"{rng.choice(SYSTEMS)} {rng.choice(WORDS)} {rng.choice(VERBS)} with {code} (event {event})"
+    title = (
+        f"{rng.choice(SYSTEMS)} {rng.choice(WORDS)} {rng.choice(VERBS)} with {code} (event {event})"
+    )
     front = (
         f"---\nid: KB-{number}\ntitle: {title}\ntype: {'resolution' if resolution else 'config-note'}\n"
         f"systems: [{rng.choice(SYSTEMS)}]\ntags: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]\n"
@@ -43,14 +99,20 @@ def article_text(rng: random.Random, number: int) -> str:
         f"audience: {'public' if rng.random() < 0.7 else 'internal'}\nowner: owner{rng.randrange(20)}\n---\n"
     )
     log = f"2026-0{rng.randrange(1, 9)}-1{rng.randrange(9)} 10:1{rng.randrange(9)}:07 ERROR {code} in {rng.choice(PATHS)}"
-    headings = ["Symptoms", "Cause", "Resolution"] if resolution else ["Purpose", "Settings", "Verification", "Rollback"]
+    headings = (
+        ["Symptoms", "Cause", "Resolution"]
+        if resolution
+        else ["Purpose", "Settings", "Verification", "Rollback"]
+    )
     body = []
     for heading in headings:
         body.append(f"## {heading}\n")
         body.extend(_sentence(rng) for _ in range(rng.randrange(3, 8)))
         body.append("")
     body.insert(2, f"```text\n{log}\n```\n")
-    body.append(f"```bash\nsudo systemctl restart {rng.choice(WORDS)}\ngrep -i error {rng.choice(PATHS)}\n```\n")
+    body.append(
+        f"```bash\nsudo systemctl restart {rng.choice(WORDS)}\ngrep -i error {rng.choice(PATHS)}\n```\n"
+    )
     return front + "\n".join(body) + "\n"
 
 

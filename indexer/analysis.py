@@ -110,7 +110,7 @@ def _word_terms(word: str) -> tuple[tuple[int, int, str], ...]:
     Cached: a knowledge base's vocabulary repeats, so most words are analysed once.
     """
     whole = ((0, len(word), normalise(word)),)
-    if word.isalpha() and (word.islower() or word[1:].islower()) or word.isdigit():
+    if (word.isalpha() and (word.islower() or word[1:].islower())) or word.isdigit():
         return whole  # the common case: a plain word has no parts
     parts = split_identifier(word)
     if len(parts) <= 1:

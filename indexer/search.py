@@ -140,11 +140,29 @@ class KnowledgeBase:
             and searcher.up_to_date()
         ):
             return searcher
-        generation, ix = self.storage.open_current()
+        try:
+            generation, fresh = self._open_newest()
+        except IndexUnavailable:
+            if searcher is None:
+                raise
+            return searcher  # keep answering from the last good commit
         if searcher is not None:
             searcher.close()
-        local.generation, local.searcher = generation, ix.searcher()
-        return local.searcher
+        local.generation, local.searcher = generation, fresh
+        return fresh
+
+    def _open_newest(self, attempts: int = 5) -> tuple[Generation, Searcher]:
+        """Open the newest commit. A writer deletes the files of superseded commits right
+        after committing, so an open that raced with it is simply tried again."""
+        for attempt in range(attempts):
+            try:
+                generation, ix = self.storage.open_current()
+                return generation, ix.searcher()
+            except (IndexUnavailable, OSError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def available(self) -> bool:
         try:

@@ -95,7 +95,10 @@ class Indexer:
             generation, ix = self.storage.create_generation(self.kb_root)
             try:
                 report = self._build_into(ix, progress)
-                generation.write_state(git_head=self._git.head() if self._git else None)
+                generation.write_state(
+                    git_head=self._git.head() if self._git else None,
+                    last_indexed=dt.datetime.now(dt.UTC).isoformat(),
+                )
             except BaseException:
                 self.storage.discard(generation)
                 raise
@@ -212,6 +215,9 @@ class Indexer:
 
     def _write_batch(self, ix: Index, paths: Collection[str]) -> Report:
         report = Report()
+        # files that failed before are retried with every batch: the batch may have fixed
+        # them (a deleted file frees the id a copy of it was refused for)
+        paths = set(paths) | set(self.problems)
         present = [p for p in sorted(paths) if (self.kb_root / p).is_file()]
         gone = set(paths) - set(present)
         with ix.searcher() as searcher:
@@ -221,6 +227,9 @@ class Indexer:
             self.problems.pop(relpath, None)
             if before[relpath] is not None:
                 owners.pop(before[relpath]["id"], None)
+        for article_id, owner in list(owners.items()):  # owned by a file deleted unnoticed
+            if owner not in paths and not (self.kb_root / owner).is_file():
+                del owners[article_id]
         articles = [a for p in present if (a := self._parse(p, report))]
         for article in articles:  # ids freed by this batch can be taken by files in it
             old = before[article.path]

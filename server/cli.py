@@ -132,6 +132,7 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
 def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: bool, limit: int,
            audience: str) -> None:  # fmt: skip
     """Search the index from the terminal."""
+    import html
     import re
 
     from indexer import IndexStorage, IndexUnavailable, KnowledgeBase, SearchRequest
@@ -154,5 +155,5 @@ def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: boo
     click.echo(f"{results.total} results for {query!r} ({results.took_ms} ms)")
     for rank, hit in enumerate(results.hits, 1):
         click.echo(f"{rank:3}. {click.style(hit.id, bold=True)}  {hit.title}  ({hit.path})")
-        plain = re.sub(r"</?mark>", "", hit.snippet)
+        plain = html.unescape(re.sub(r"</?mark>", "", hit.snippet))
         click.echo(f"     {plain[:160]}")

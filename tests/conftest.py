@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -81,6 +82,7 @@ class LiveServer:
     url: str
     kb_dir: Path
     process: subprocess.Popen
+    log: IO[bytes]
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         request = urllib.request.Request(self.url + path, headers=headers or {})
@@ -95,18 +97,20 @@ def start_server(kb_dir: Path, index_dir: Path, log_path: Path, **env: str) -> L
     """Run `kb serve` as a real process and wait until /healthz answers 200."""
     port = free_port()
     environ = os.environ | {"KB_TOKENS": f"tier2:{TIER2_TOKEN}", "KB_LOG_LEVEL": "INFO"} | env
+    log = log_path.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--kb", str(kb_dir), "--index-dir",
          str(index_dir), "--port", str(port)],
         cwd=kb_dir.parent,
         env=environ,
-        stdout=log_path.open("wb"),
+        stdout=log,
         stderr=subprocess.STDOUT,
     )  # fmt: skip
-    server = LiveServer(f"http://127.0.0.1:{port}", kb_dir, process)
+    server = LiveServer(f"http://127.0.0.1:{port}", kb_dir, process, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            log.close()
             raise RuntimeError(f"kb serve exited: {log_path.read_text()}")
         try:
             if server.get("/healthz")[0] == 200:
@@ -114,7 +118,7 @@ def start_server(kb_dir: Path, index_dir: Path, log_path: Path, **env: str) -> L
         except OSError:
             pass
         time.sleep(0.1)
-    process.kill()
+    stop_server(server)
     raise RuntimeError(f"kb serve did not become healthy: {log_path.read_text()}")
 
 
@@ -124,6 +128,8 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+        server.process.wait()
+    server.log.close()
 
 
 @pytest.fixture
