@@ -30,6 +30,8 @@ from .storage import Generation, IndexStorage
 
 log = logging.getLogger(__name__)
 
+RENAME_MEMORY = 30.0  # seconds a deleted file's name is kept for a file with the same content
+
 Progress = Callable[[int, int], None]
 """Called as (done, total) while a full build runs."""
 
@@ -79,6 +81,7 @@ class Indexer:
         self.last_indexed: dt.datetime | None = None
         self._lock = threading.Lock()
         self._git = GitHistory.open(self.kb_root)
+        self._recently_gone: dict[str, tuple[str, float]] = {}  # content hash -> (path, when)
 
     # ------------------------------------------------------------------ entry points
 
@@ -218,24 +221,33 @@ class Indexer:
         # files that failed before are retried with every batch: the batch may have fixed
         # them (a deleted file frees the id a copy of it was refused for)
         paths = set(paths) | set(self.problems)
-        present = [p for p in sorted(paths) if (self.kb_root / p).is_file()]
-        gone = set(paths) - set(present)
         with ix.searcher() as searcher:
-            before = {p: searcher.document(path=p) for p in paths}
             owners = {f["id"]: f["path"] for f in searcher.all_stored_fields()}
+            # an indexed file that is no longer on disk is gone even if its event has not
+            # arrived yet (a move into a new folder reports the new path first)
+            paths |= {p for p in owners.values() if not (self.kb_root / p).is_file()}
+            before = {p: searcher.document(path=p) for p in paths}
+        present = [p for p in sorted(paths) if (self.kb_root / p).is_file()]
+        gone = paths - set(present)
         for relpath in gone:
             self.problems.pop(relpath, None)
             if before[relpath] is not None:
                 owners.pop(before[relpath]["id"], None)
-        for article_id, owner in list(owners.items()):  # owned by a file deleted unnoticed
-            if owner not in paths and not (self.kb_root / owner).is_file():
-                del owners[article_id]
         articles = [a for p in present if (a := self._parse(p, report))]
         for article in articles:  # ids freed by this batch can be taken by files in it
             old = before[article.path]
             if old is not None and owners.get(old["id"]) == article.path:
                 del owners[old["id"]]
-        renamed_from = {before[p]["content_hash"]: p for p in gone if before[p] is not None}
+        # a rename can reach us as a deletion and a creation in two batches: remember
+        # deleted files for a while, so the new file still inherits the old name
+        now = time.monotonic()
+        self._recently_gone = {
+            h: (p, t) for h, (p, t) in self._recently_gone.items() if now - t < RENAME_MEMORY
+        }
+        self._recently_gone.update(
+            (before[p]["content_hash"], (p, now)) for p in gone if before[p] is not None
+        )
+        renamed_from = {h: p for h, (p, _) in self._recently_gone.items()}
         histories = read_history(self.kb_root, [a.path for a in articles], self._git)
 
         writer: IndexWriter = ix.writer(timeout=30.0)

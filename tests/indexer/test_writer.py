@@ -214,3 +214,12 @@ def test_folder_outside_git_uses_file_times(tmp_path: Path) -> None:
     article = KnowledgeBase(indexer.storage).lookup("A-1", EVERYONE).article
     assert article["author"] is None
     assert article.updated.startswith("20")
+
+
+def test_rename_seen_as_two_batches_still_redirects(
+    indexer: Indexer, kb: KnowledgeBase, kb_dir: Path
+) -> None:
+    (kb_dir / "network/dns-forwarders.md").rename(kb_dir / "network/forwarders.md")
+    indexer.update(["network/dns-forwarders.md"])  # the deletion arrives first
+    indexer.update(["network/forwarders.md"])  # the creation in the next batch
+    assert kb.lookup("network/dns-forwarders", EVERYONE).redirect_to == "network/forwarders"
