@@ -10,20 +10,23 @@ import json
 from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.searching import Searcher
 
 from .analysis import ANALYZERS
 from .articles import Article
 from .gitmeta import FileHistory
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def build_schema() -> Schema:
     prose, identifier = ANALYZERS["prose"], ANALYZERS["identifier"]
     return Schema(
         # identity and lookups
-        id=ID(stored=True, unique=True),
-        path=ID(stored=True, unique=True),
+        # id, path and content_hash are also columns: the writer reads them for every
+        # document on each batch, and columns avoid unpickling whole stored records
+        id=ID(stored=True, unique=True, sortable=True),
+        path=ID(stored=True, unique=True, sortable=True),
         refs=KEYWORD(commas=True, lowercase=True),  # every name that leads here: id, aliases, paths
         tickets=KEYWORD(stored=True, commas=True, lowercase=True),
         assets=KEYWORD(commas=True),  # kb files this article links to (images, attachments)
@@ -41,9 +44,16 @@ def build_schema() -> Schema:
         tags=KEYWORD(commas=True),
         updated=DATETIME(stored=True, sortable=True),
         # shown on pages and used to detect change
-        content_hash=ID(stored=True),
+        content_hash=ID(stored=True, sortable=True),
         record=STORED(),  # everything the article page needs, as JSON
     )
+
+
+def indexed_files(searcher: Searcher) -> dict[str, tuple[str, str]]:
+    """path -> (id, content hash) for every live document, read from columns."""
+    reader = searcher.reader()
+    paths, ids, hashes = (reader.column_reader(name) for name in ("path", "id", "content_hash"))
+    return {paths[doc]: (ids[doc], hashes[doc]) for doc in reader.all_doc_ids()}
 
 
 def _commas(values: tuple[str, ...]) -> str:

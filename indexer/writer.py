@@ -25,7 +25,7 @@ from .articles import Article, file_hash, is_article_path, iter_article_paths, r
 from .errors import ArticleError
 from .gitmeta import FileHistory, GitHistory, read_history
 from .markdown import resolve_relative
-from .schema import to_document
+from .schema import indexed_files, to_document
 from .storage import Generation, IndexStorage
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,7 @@ class Indexer:
         """
         generation, ix = self.storage.open_current()
         with ix.searcher() as searcher:
-            indexed = {
-                fields["path"]: fields["content_hash"] for fields in searcher.all_stored_fields()
-            }
+            indexed = {path: digest for path, (_, digest) in indexed_files(searcher).items()}
         on_disk = set(iter_article_paths(self.kb_root, skip=self.storage.index_dir))
         stale = {p for p in on_disk if self._hash_differs(p, indexed.get(p))}
         stale |= indexed.keys() - on_disk
@@ -222,7 +220,7 @@ class Indexer:
         # them (a deleted file frees the id a copy of it was refused for)
         paths = set(paths) | set(self.problems)
         with ix.searcher() as searcher:
-            owners = {f["id"]: f["path"] for f in searcher.all_stored_fields()}
+            owners = {article_id: path for path, (article_id, _) in indexed_files(searcher).items()}
             # an indexed file that is no longer on disk is gone even if its event has not
             # arrived yet (a move into a new folder reports the new path first)
             paths |= {p for p in owners.values() if not (self.kb_root / p).is_file()}
