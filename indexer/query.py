@@ -89,15 +89,15 @@ class ParsedQuery:
     highlight_terms: frozenset[str]  # body-field terms, for snippets
 
 
-def _field_terms(field: str, word: str) -> list[str]:
-    analyzer = ANALYZERS[SEARCH_FIELDS[field][0]]
-    return list(dict.fromkeys(t.text for t in analyzer(word, mode="query")))
-
-
 def _word_query(word: str) -> q.Query | None:
+    # analyse once per analyzer, not once per field: several fields share an analyzer
+    analysed = {
+        name: list(dict.fromkeys(t.text for t in ANALYZERS[name](word, mode="query")))
+        for name in {analyzer for analyzer, _ in SEARCH_FIELDS.values()}
+    }
     per_field = []
-    for field, (_, weight) in SEARCH_FIELDS.items():
-        terms = _field_terms(field, word)
+    for field, (analyzer, weight) in SEARCH_FIELDS.items():
+        terms = analysed[analyzer]
         if not terms:
             continue
         # the whole identifier first, then its parts: the whole is rarer and matters more

@@ -62,22 +62,20 @@ class IndexStorage:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
 
-    def current(self) -> Generation | None:
-        """The live generation, or None if there is none yet."""
-        try:
-            name = (self.index_dir / CURRENT).read_text().strip()
-        except OSError:
-            return None
-        path = self.index_dir / name
-        if not name.startswith(_GENERATION_PREFIX) or not path.is_dir():
-            return None
-        return Generation(name, path)
-
     def current_name(self) -> str | None:
+        """The name in CURRENT (cheap enough to read on every request)."""
         try:
             return (self.index_dir / CURRENT).read_text().strip() or None
         except OSError:
             return None
+
+    def current(self) -> Generation | None:
+        """The live generation, or None if there is none yet."""
+        name = self.current_name()
+        if name is None or not name.startswith(_GENERATION_PREFIX):
+            return None
+        path = self.index_dir / name
+        return Generation(name, path) if path.is_dir() else None
 
     def usable(self, kb_root: Path) -> Generation | None:
         """The live generation if it was built by this schema version for this kb root."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import (
@@ -60,21 +61,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _role_for_token(config: Config, token: str) -> str | None:
-    """The role of a presented token; every configured token is compared, in constant time."""
+def _role_matching(config: Config, presented: str, form: Callable[[str], str]) -> str | None:
+    """The role of the configured token whose ``form`` equals ``presented``.
+
+    Every configured token is compared, in constant time, so timing reveals nothing.
+    """
     role = None
     for known, known_role in config.token_roles.items():
-        if hmac.compare_digest(known.encode(), token.encode()):
+        if hmac.compare_digest(form(known).encode(), presented.encode()):
             role = known_role
     return role
+
+
+def _role_for_token(config: Config, token: str) -> str | None:
+    return _role_matching(config, token, lambda known: known)
 
 
 def _role_for_digest(config: Config, digest: str) -> str | None:
-    role = None
-    for known, known_role in config.token_roles.items():
-        if hmac.compare_digest(_digest(known), digest):
-            role = known_role
-    return role
+    return _role_matching(config, digest, _digest)
 
 
 def identify(config: Config) -> Principal:
