@@ -1,4 +1,4 @@
-"""Start and stop `kb serve` as a real process for benchmarks."""
+"""`kb serve` as a real child process, for end-to-end tests and benchmarks alike."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,32 +21,55 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, kb_dir: Path, index_dir: Path, **env: str) -> None:
+    """Starts `kb serve` on a free port and returns once /healthz answers 200."""
+
+    def __init__(self, kb_dir: Path, index_dir: Path, log_path: Path | None = None,
+                 timeout: float = 600.0, **env: str) -> None:  # fmt: skip
+        self.kb_dir = kb_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(index_dir.parent / f"serve-{self.port}.log", "wb")  # noqa: SIM115
+        self.log_path = log_path or index_dir.parent / f"serve-{self.port}.log"
+        self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--kb", str(kb_dir), "--index-dir",
              str(index_dir), "--port", str(self.port)],
+            cwd=kb_dir.parent,
             env=os.environ | {"KB_LOG_LEVEL": "WARNING"} | env,
             stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.close()
+                raise RuntimeError(f"kb serve exited: {self.log_path.read_text()}")
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        return
+                if self.get("/healthz")[0] == 200:
+                    return
             except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("kb serve did not start")
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"kb serve did not become healthy: {self.log_path.read_text()}")
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.url + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
 
     def search(self, query: str, **params: str | int) -> dict:
-        url = f"{self.url}/api/search?" + urllib.parse.urlencode({"q": query, **params})
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return json.load(response)
+        status, body = self.get("/api/search?" + urllib.parse.urlencode({"q": query, **params}))
+        if status != 200:
+            raise RuntimeError(f"search answered {status}: {body[:200]!r}")
+        return json.loads(body)
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self.log.close()

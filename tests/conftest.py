@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pytest
 
+from benchmarks.server_process import Server
 from indexer import Indexer, KnowledgeBase
 from server.app import create_app
 from server.config import Config
@@ -71,65 +65,17 @@ def tier2_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {TIER2_TOKEN}"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    url: str
-    kb_dir: Path
-    process: subprocess.Popen
-    log: IO[bytes]
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.url + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
+LiveServer = Server
 
 
 def start_server(kb_dir: Path, index_dir: Path, log_path: Path, **env: str) -> LiveServer:
-    """Run `kb serve` as a real process and wait until /healthz answers 200."""
-    port = free_port()
-    environ = os.environ | {"KB_TOKENS": f"tier2:{TIER2_TOKEN}", "KB_LOG_LEVEL": "INFO"} | env
-    log = log_path.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--kb", str(kb_dir), "--index-dir",
-         str(index_dir), "--port", str(port)],
-        cwd=kb_dir.parent,
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    server = LiveServer(f"http://127.0.0.1:{port}", kb_dir, process, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.close()
-            raise RuntimeError(f"kb serve exited: {log_path.read_text()}")
-        try:
-            if server.get("/healthz")[0] == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.1)
-    stop_server(server)
-    raise RuntimeError(f"kb serve did not become healthy: {log_path.read_text()}")
+    """Run `kb serve` as a real process (tier-2 token configured) and wait until it is healthy."""
+    environ = {"KB_TOKENS": f"tier2:{TIER2_TOKEN}", "KB_LOG_LEVEL": "INFO"} | env
+    return Server(kb_dir, index_dir, log_path, timeout=60, **environ)
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-    server.log.close()
+    server.stop()
 
 
 @pytest.fixture
