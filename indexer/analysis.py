@@ -39,8 +39,9 @@ MAX_TOKEN_CHARS = 120  # longer "words" are base64 blobs or minified code: not s
 
 
 def normalise(text: str) -> str:
-    """Lowercase, and write hex numbers without their prefix so 0x80070005 == 80070005."""
-    text = text.lower()
+    """Lowercase, drop apostrophes (isn't == isnt) and write hex numbers without their
+    prefix so 0x80070005 == 80070005."""
+    text = text.lower().replace("'", "").replace("’", "")
     match = _HEX.match(text)
     return match.group(1) if match else text
 
@@ -110,7 +111,8 @@ def _word_terms(word: str) -> tuple[tuple[int, int, str], ...]:
     Cached: a knowledge base's vocabulary repeats, so most words are analysed once.
     """
     whole = ((0, len(word), normalise(word)),)
-    if (word.isalpha() and (word.islower() or word[1:].islower())) or word.isdigit():
+    plain = word.replace("'", "").replace("’", "")  # isn't, user's: one word
+    if (plain.isalpha() and (plain.islower() or plain[1:].islower())) or word.isdigit():
         return whole  # the common case: a plain word has no parts
     parts = split_identifier(word)
     if len(parts) <= 1:
@@ -156,6 +158,35 @@ class ProseStemFilter(StemFilter):
             yield token
 
 
+class WholeWordFilter(Filter):
+    """Normalise each compound token without splitting it: pairs are of whole words."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if len(token.text) <= MAX_TOKEN_CHARS:
+                token.text = normalise(token.text)
+                yield token
+
+
+class PairFilter(Filter):
+    """Emit each two neighbouring words (after stop words are gone) as one term "a b".
+
+    Matching a pair rewards documents where the query's words stand together, as in
+    its title, over documents that merely contain them somewhere.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        previous: str | None = None
+        for token in tokens:
+            if token.stopped:
+                continue
+            current = token.text
+            if previous is not None:
+                token.text = f"{previous} {current}"
+                yield token
+            previous = current
+
+
 def prose_analyzer() -> Analyzer:
     """Title, headings and body text: identifiers split, stop words removed, words stemmed."""
     return (
@@ -171,9 +202,21 @@ def identifier_analyzer() -> Analyzer:
     return CompoundTokenizer() | IdentifierFilter()
 
 
+def pair_analyzer() -> Analyzer:
+    """Neighbouring word pairs of prose, stemmed and without stop words."""
+    return (
+        CompoundTokenizer()
+        | WholeWordFilter()
+        | StopFilter(minsize=1, renumber=False)
+        | ProseStemFilter(cachesize=50000)
+        | PairFilter()
+    )
+
+
 ANALYZERS = {
     "prose": prose_analyzer(),
     "identifier": identifier_analyzer(),
+    "pairs": pair_analyzer(),
 }
 
 

@@ -1,145 +1,200 @@
-"""Turning what a user typed into a Whoosh query that never fails to parse.
+"""Turning what a user typed into a structured query that never fails to parse.
 
-Every word is looked up in every searchable field with that field's analyzer and weight;
-per word the best field counts (a disjunction-max, so a word in both title and body is not
-counted twice), and the words are OR-ed so a long pasted line still finds articles that
-share its rare words. "Quoted phrases" must match as phrases; :func:`relax` drops that
-requirement when nothing matches.
+The default is forgiving free text: every word is optional and ranking decides, so a long
+pasted log line still finds the articles that share its rare words. On top of that, an
+optional syntax for people who want control: ``"exact phrase"``, ``+required``,
+``-excluded``, ``NOT word``, ``a AND b``, ``title:word``, ``error:0x80070005``, and the
+filters ``type:``, ``tag:`` and ``system:``. Anything that does not parse as syntax is
+searched as text: an unknown ``field:value`` is an ordinary word (``C:\\Windows``), an
+unbalanced quote is ignored, and a dangling operator is dropped.
+
+Pasted log lines carry noise that matches nothing useful: timestamps, GUIDs, IP and memory
+addresses, request ids. That is removed before analysis, and in such queries bare numbers
+count for less (a PID or a port is rarely what the user is after).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
-from whoosh import query as q
-from whoosh.matching import NullMatcher, UnionMatcher
+from dataclasses import dataclass, field, replace
 
 from .analysis import ANALYZERS, COMPOUND
 
 MAX_QUERY_CHARS = 2000  # pasted stack traces are cut here; the start carries the error
 MAX_WORDS = 64
 
-# Field -> (analyzer, weight). A match in the title or an exact error code outweighs the body.
-SEARCH_FIELDS: dict[str, tuple[str, float]] = {
-    "title": ("prose", 4.0),
-    "error_codes": ("identifier", 4.0),
-    "headings": ("prose", 2.0),
-    "meta": ("prose", 2.0),
-    "code": ("identifier", 1.2),
-    "body": ("prose", 1.0),
+# Field name a user may type -> scoring fields it restricts a word to.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "heading": ("headings",),
+    "headings": ("headings",),
+    "body": ("body",),
+    "code": ("code",),
+    "error": ("error_codes",),
+    "errors": ("error_codes",),
+    "error_code": ("error_codes",),
 }
-PHRASE_FIELDS = ("title", "headings", "body", "code")
-_PHRASE = re.compile(r'"([^"]+)"')
-_TIEBREAK = 0.2
+# Field name a user may type -> the filter it sets.
+FILTER_ALIASES: dict[str, str] = {
+    "type": "type",
+    "tag": "tags",
+    "tags": "tags",
+    "system": "systems",
+    "systems": "systems",
+}
+
+_NOISE = re.compile(
+    r"""
+    \b\d{4}-\d{2}-\d{2}(?:[T\s]\d{1,2}:\d{2}(?::\d{2})?(?:[.,:]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b  # ISO date-time
+    | \b\d{1,2}/\d{1,2}/\d{2,4}\b                                           # 11/02/2026
+    | \b\d{1,2}:\d{2}:\d{2}(?:[.,:]\d+)?\b                                  # 09:14:33.120
+    | \b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b      # GUID
+    | \b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b                                  # IPv4[:port]
+    | \b(?:[0-9a-f]{1,4}:){4,7}[0-9a-f]{1,4}\b                              # IPv6 (full form)
+    | \b(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b                                 # MAC address
+    | \b0x[0-9a-f]{9,}\b                                                    # memory address
+    | \b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{16,}\b                    # hash, request id
+    | \[\d+\]                                                               # [pid]
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+# A quoted phrase, an operator, or a possibly prefixed/fielded word.
+_TOKEN = re.compile(
+    r"""
+    (?P<sign>[+-])?
+    (?:(?P<field>[A-Za-z_]+):(?=["\w]))?
+    (?:"(?P<phrase>[^"]*)"|(?P<word>\w+(?:[.\-/\\:@+#'’]+\w+)*))
+    """,
+    re.VERBOSE,
+)
+_NUMBER = re.compile(r"^\d+$")
+NOISY_NUMBER_WEIGHT = 0.5
 
 
-class BestFieldMatcher(UnionMatcher):
-    """Union of postings scored as max + tiebreak * the other score on the same document.
+@dataclass(frozen=True)
+class Clause:
+    """One thing the user asked for: a word, with the other ways it may be written.
 
-    Whoosh's own DisjunctionMaxMatcher compares the scores of its children even when they
-    sit on different documents, which gives every matching document the same score.
+    ``forms[0]`` is what was typed (one word, or several when a synonym list names a
+    multi-word term); later forms are synonyms or spelling corrections.
     """
 
-    def __init__(self, a, b, tiebreak: float = 0.0) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(a, b)
-        self.tiebreak = tiebreak
+    forms: tuple[tuple[str, ...], ...]
+    fields: tuple[str, ...] | None = None  # None: every searchable field
+    required: bool = False
+    weight: float = 1.0
 
-    def copy(self) -> BestFieldMatcher:
-        return BestFieldMatcher(self.a.copy(), self.b.copy(), self.tiebreak)
-
-    def replace(self, minquality: float = 0):  # type: ignore[no-untyped-def]
-        a, b = self.a, self.b
-        if not a.is_active():
-            return b.replace(minquality) if b.is_active() else NullMatcher()
-        if not b.is_active():
-            return a.replace(minquality)
-        new_a, new_b = a.replace(), b.replace()
-        if new_a is not a or new_b is not b:
-            return BestFieldMatcher(new_a, new_b, self.tiebreak)
-        self._id = None
-        return self
-
-    def score(self) -> float:
-        a, b = self.a, self.b
-        if not a.is_active():
-            return b.score()
-        if not b.is_active():
-            return a.score()
-        if a.id() != b.id():
-            return a.score() if a.id() < b.id() else b.score()
-        score_a, score_b = a.score(), b.score()
-        return max(score_a, score_b) + self.tiebreak * min(score_a, score_b)
+    @property
+    def typed(self) -> tuple[str, ...]:
+        return self.forms[0]
 
 
-class BestField(q.DisjunctionMax):
-    """A word matched in several fields counts once, by its best field."""
-
-    def _matcher(self, subs, searcher, context):  # type: ignore[no-untyped-def]
-        return self._tree_matcher(
-            subs, BestFieldMatcher, searcher, context, None, tiebreak=self.tiebreak
-        )
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    fields: tuple[str, ...] | None = None
+    excluded: bool = False
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
-    query: q.Query | None  # None: nothing searchable in the text
-    words: tuple[str, ...]
-    phrases: tuple[str, ...]
-    highlight_terms: frozenset[str]  # body-field terms, for snippets
+    clauses: tuple[Clause, ...]
+    phrases: tuple[Phrase, ...] = ()
+    excluded: tuple[Clause, ...] = ()
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    noisy: bool = False  # looked like a pasted log line
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to rank by: the search lists (filtered) articles instead."""
+        return not self.clauses and not self.required_phrases
+
+    @property
+    def required_phrases(self) -> tuple[Phrase, ...]:
+        return tuple(p for p in self.phrases if not p.excluded)
+
+    def words(self) -> tuple[str, ...]:
+        """Every positive word, typed and alternative (for highlighting)."""
+        return tuple(dict.fromkeys(w for c in self.clauses for form in c.forms for w in form))
+
+    def highlight_terms(self) -> frozenset[str]:
+        """Body-field terms of the positive words, for snippets."""
+        return frozenset(t.text for w in self.words() for t in ANALYZERS["prose"](w, mode="query"))
+
+    def with_clauses(self, clauses: tuple[Clause, ...]) -> ParsedQuery:
+        return replace(self, clauses=clauses)
 
 
-def _word_query(word: str) -> q.Query | None:
-    # analyse once per analyzer, not once per field: several fields share an analyzer
-    analysed = {
-        name: list(dict.fromkeys(t.text for t in ANALYZERS[name](word, mode="query")))
-        for name in {analyzer for analyzer, _ in SEARCH_FIELDS.values()}
-    }
-    per_field = []
-    for field, (analyzer, weight) in SEARCH_FIELDS.items():
-        terms = analysed[analyzer]
-        if not terms:
-            continue
-        # the whole identifier first, then its parts: the whole is rarer and matters more
-        subqueries = [
-            q.Term(field, t, boost=weight * (1.5 if i == 0 else 1.0)) for i, t in enumerate(terms)
-        ]
-        per_field.append(subqueries[0] if len(subqueries) == 1 else q.Or(subqueries))
-    if not per_field:
-        return None
-    return BestField(per_field, tiebreak=_TIEBREAK)
+def _is_searchable(word: str) -> bool:
+    """Stop words alone carry nothing: "is", "the" and "a" are not searched."""
+    return any(True for _ in ANALYZERS["prose"](word, mode="query"))
 
 
-def _phrase_query(phrase: str) -> q.Query | None:
-    per_field = []
-    for field in PHRASE_FIELDS:
-        analyzer = ANALYZERS[SEARCH_FIELDS[field][0]]
-        words = [t.text for t in analyzer(phrase, mode="query")]
-        if len(words) == 1:
-            per_field.append(q.Term(field, words[0], boost=SEARCH_FIELDS[field][1]))
-        elif words:
-            per_field.append(q.Phrase(field, words, boost=SEARCH_FIELDS[field][1]))
-    return q.Or(per_field) if per_field else None
+def _is_exclusion(text: str) -> bool:
+    return len(text) > 1 and text == text.lower()
 
 
-def parse(text: str, require_phrases: bool = True) -> ParsedQuery:
-    """Parse free text; quoted phrases are required unless ``require_phrases`` is False,
-    in which case their words count like any other word and the phrase only adds weight."""
+def parse(text: str) -> ParsedQuery:
+    """Parse what a user typed. Never raises: malformed syntax is read as plain text."""
     text = text[:MAX_QUERY_CHARS]
-    phrases = tuple(p.strip() for p in _PHRASE.findall(text) if p.strip())
-    rest = _PHRASE.sub(" ", text) if require_phrases else text
-    words = tuple(dict.fromkeys(m.group() for m in COMPOUND.finditer(rest)))[:MAX_WORDS]
+    cleaned = _NOISE.sub(" ", text)
+    noisy = cleaned != text
+    clauses: list[Clause] = []
+    excluded: list[Clause] = []
+    phrases: list[Phrase] = []
+    filters: dict[str, list[str]] = {}
+    negate_next = require_prev_and_next = False
 
-    optional = [wq for w in words if (wq := _word_query(w)) is not None]
-    phrase_queries = [pq for p in phrases if (pq := _phrase_query(p)) is not None]
-    if require_phrases and phrase_queries:
-        required = phrase_queries[0] if len(phrase_queries) == 1 else q.And(phrase_queries)
-        built: q.Query | None = q.AndMaybe(required, q.Or(optional)) if optional else required
-    else:
-        clauses = optional + phrase_queries
-        built = q.Or(clauses) if clauses else None
+    for match in _TOKEN.finditer(cleaned):
+        sign, fieldname, phrase, word = match.group("sign", "field", "phrase", "word")
+        if word in ("AND", "OR", "NOT") and not sign and not fieldname:
+            if word == "NOT":
+                negate_next = True
+            elif word == "AND" and clauses:
+                clauses[-1] = replace(clauses[-1], required=True)
+                require_prev_and_next = True
+            continue
+        # "-outlook" excludes, but "-SkipErrors" or "-f" is a command-line option to find
+        negative = negate_next or (sign == "-" and _is_exclusion(word or phrase or ""))
+        required = sign == "+" or require_prev_and_next
+        negate_next = require_prev_and_next = False
+        key = (fieldname or "").lower()
 
-    highlight = {
-        t.text for chunk in (*words, *phrases) for t in ANALYZERS["prose"](chunk, mode="query")
-    }
-    return ParsedQuery(built, words, phrases, frozenset(highlight))
+        if key in FILTER_ALIASES and not negative:
+            value = phrase if phrase is not None else word
+            if value and value.strip():
+                filters.setdefault(FILTER_ALIASES[key], []).append(value.strip())
+            continue
+        fields = FIELD_ALIASES.get(key)
+        if fieldname and fields is None:  # not syntax: "C:\Windows", "sap:Active"
+            word = match.group()[len(sign or "") :] if phrase is None else None
+            if phrase is not None:
+                phrase = f"{fieldname} {phrase}"
+        if phrase is not None:
+            if phrase.strip():
+                phrases.append(Phrase(phrase.strip(), fields, excluded=negative))
+            continue
+        if not word or not _is_searchable(word):
+            continue
+        clause = Clause(forms=((word,),), fields=fields, required=required)
+        if noisy and _NUMBER.match(word):
+            clause = replace(clause, weight=NOISY_NUMBER_WEIGHT)
+        (excluded if negative else clauses).append(clause)
+
+    for phrase in phrases:  # a phrase's words rank like any others; the phrase filters
+        if not phrase.excluded:
+            clauses += [
+                Clause(forms=((w,),), fields=phrase.fields)
+                for w in COMPOUND.findall(phrase.text)
+                if _is_searchable(w)
+            ]
+    unique: dict[tuple, Clause] = {}
+    for clause in clauses:  # a repeated word counts once, as first written
+        unique.setdefault((clause.typed, clause.fields), clause)
+    return ParsedQuery(
+        clauses=tuple(unique.values())[:MAX_WORDS],
+        phrases=tuple(phrases[:MAX_WORDS]),
+        excluded=tuple(excluded[:MAX_WORDS]),
+        filters={name: tuple(values) for name, values in filters.items()},
+        noisy=noisy,
+    )

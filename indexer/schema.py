@@ -7,6 +7,7 @@ another version is rebuilt at start-up instead of being misread.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
@@ -15,8 +16,9 @@ from whoosh.searching import Searcher
 from .analysis import ANALYZERS
 from .articles import Article
 from .gitmeta import FileHistory
+from .markdown import ParsedBody
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def build_schema() -> Schema:
@@ -37,6 +39,9 @@ def build_schema() -> Schema:
         code=TEXT(analyzer=identifier),
         error_codes=TEXT(analyzer=identifier),
         meta=TEXT(analyzer=prose),  # tags + systems as words
+        pairs=TEXT(analyzer=ANALYZERS["pairs"], phrase=False),  # "sql server", "fail start"
+        symptoms=TEXT(analyzer=prose),  # the text under Symptoms / Error headings, again
+        spelling=KEYWORD(lowercase=True, scorable=False),  # distinct words, for corrections
         # facets and filters
         type=ID(stored=True),
         audience=ID(stored=True),
@@ -54,6 +59,30 @@ def indexed_files(searcher: Searcher) -> dict[str, tuple[str, str]]:
     reader = searcher.reader()
     paths, ids, hashes = (reader.column_reader(name) for name in ("path", "id", "content_hash"))
     return {paths[doc]: (ids[doc], hashes[doc]) for doc in reader.all_doc_ids()}
+
+
+_SYMPTOM_HEADING = re.compile(
+    r"\b(symptoms?|errors?|error messages?|problems?|issues?|what you see|signs?)\b", re.I
+)
+_SPELLING_WORD = re.compile(r"\b[^\W\d_]{3,30}\b")
+
+
+def symptom_text(parsed: ParsedBody) -> str:
+    """Text of the sections headed like "Symptoms" or "Error", with their subsections."""
+    chunks, inside_level = [], 0
+    for section in parsed.sections:
+        if inside_level and section.level > inside_level:
+            chunks.append(parsed.text[section.start : section.end])
+            continue
+        inside_level = section.level if _SYMPTOM_HEADING.search(section.heading) else 0
+        if inside_level:
+            chunks.append(parsed.text[section.start : section.end])
+    return "\n".join(chunks)
+
+
+def spelling_words(*texts: str) -> str:
+    """Each distinct lowercase word once: the vocabulary spelling corrections come from."""
+    return " ".join({w.lower() for text in texts for w in _SPELLING_WORD.findall(text)})
 
 
 def _commas(values: tuple[str, ...]) -> str:
@@ -96,6 +125,9 @@ def to_document(article: Article, history: FileHistory, assets: list[str]) -> di
         "code": article.parsed.code,
         "error_codes": " ".join(article.error_codes),
         "meta": " ".join((*article.tags, *article.systems)),
+        "pairs": "\n".join((article.title, article.parsed.text)),
+        "symptoms": symptom_text(article.parsed),
+        "spelling": spelling_words(article.title, article.parsed.text),
         "type": article.type or "article",
         "audience": article.audience,
         "systems": _commas(article.systems),

@@ -15,20 +15,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
-from whoosh import sorting
-from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Searcher
 
 from .articles import AUDIENCES
 from .errors import IndexUnavailable, SearchRequestError
-from .query import parse
+from .query import ParsedQuery, Phrase, parse
+from .ranking import FACETS, Snapshot, phrase_query
 from .snippets import Snippet, best_passage
 from .storage import Generation, IndexStorage
 
 MAX_LIMIT = 100
 MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
-FACETS = ("type", "systems", "tags")
 SORTS = ("relevance", "updated")
 
 
@@ -182,106 +181,124 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ search
 
+    def snapshot(self) -> Snapshot:
+        """Ranking arrays for this thread's current searcher."""
+        searcher = self.searcher()
+        local = self._local
+        if getattr(local, "snapshot", None) is None or local.snapshot.searcher is not searcher:
+            local.snapshot = Snapshot(searcher)
+        return local.snapshot
+
+    def _visible_mask(self, snapshot: Snapshot, audiences: frozenset[str]) -> np.ndarray:
+        allowed = sorted(audiences & set(AUDIENCES))
+        return snapshot.term_mask("audience", allowed)
+
+    @staticmethod
+    def _keyword_mask(snapshot: Snapshot, fieldname: str, value: str) -> np.ndarray:
+        """Facet values match case-insensitively; the index keeps the author's spelling."""
+        wanted = value.strip().lower()
+        terms = [t for t in snapshot.lexicon(fieldname) if t.lower() == wanted]
+        return snapshot.term_mask(fieldname, terms)
+
+    def _filter_mask(self, snapshot: Snapshot, request: SearchRequest,
+                     parsed: ParsedQuery) -> np.ndarray:  # fmt: skip
+        mask = self._visible_mask(snapshot, request.audiences)
+        types = (*([request.type] if request.type else []), *parsed.filters.get("type", ()))
+        for value in types:
+            mask &= snapshot.term_mask("type", [value.strip().lower()])
+        for fieldname, values in (("systems", request.systems), ("tags", request.tags)):
+            for value in (*values, *parsed.filters.get(fieldname, ())):
+                mask &= self._keyword_mask(snapshot, fieldname, value)
+        return mask
+
+    def _phrase_mask(self, snapshot: Snapshot, phrases: tuple[Phrase, ...]) -> np.ndarray:
+        """Documents holding every phrase (in any of its fields)."""
+        mask = snapshot.live.copy()
+        for phrase in phrases:
+            mask &= snapshot.docs_for(phrase_query(phrase))
+        return mask
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        request.validate()
+        started = time.perf_counter()
+        snapshot = self.snapshot()
+        parsed = parse(request.q)
+        allowed = self._filter_mask(snapshot, request, parsed)
+        for phrase in (p for p in parsed.phrases if p.excluded):
+            allowed &= ~snapshot.docs_for(phrase_query(phrase))
+        if parsed.is_empty:
+            scores = None
+            matched = allowed
+            for clause in parsed.excluded:
+                matched &= snapshot.clause_score(clause) == 0
+        else:
+            required = parsed.required_phrases
+            phrase_docs = self._phrase_mask(snapshot, required) if required else None
+            ranked = snapshot.rank(parsed, phrase_docs)
+            if required and not (ranked.matched & allowed).any():
+                ranked = snapshot.rank(parsed, None)  # no document has the phrase: relax it
+            scores, matched = ranked.scores, ranked.matched & allowed
+
+        order = self._order(snapshot, scores, matched, request)
+        first = (request.page - 1) * request.limit
+        highlight = parsed.highlight_terms()
+        hits = tuple(
+            self._hit(snapshot, int(doc), scores, highlight)
+            for doc in order[first : first + request.limit]
+        )
+        return SearchResults(
+            query=request.q,
+            total=int(matched.sum()),
+            page=request.page,
+            limit=request.limit,
+            hits=hits,
+            facets={name: snapshot.facet_counts(name, matched) for name in FACETS},
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    @staticmethod
+    def _order(snapshot: Snapshot, scores: np.ndarray | None, matched: np.ndarray,
+               request: SearchRequest) -> np.ndarray:  # fmt: skip
+        """Matching doc numbers in result order, as far as the requested page reaches."""
+        docs = np.flatnonzero(matched)
+        wanted = request.page * request.limit
+        if scores is None or request.sort == "updated":
+            keys = -snapshot.updated[docs]
+        else:
+            keys = -scores[docs]
+            if len(docs) > 4 * wanted:  # only the top of a long list needs sorting
+                top = np.argpartition(keys, wanted)[:wanted]
+                docs, keys = docs[top], keys[top]
+        return docs[np.argsort(keys, kind="stable")][:wanted]
+
+    def _hit(self, snapshot: Snapshot, doc: int, scores: np.ndarray | None,
+             terms: frozenset[str]) -> Hit:  # fmt: skip
+        stored = snapshot.searcher.stored_fields(doc)
+        record = json.loads(stored["record"])
+        snippet: Snippet = best_passage(stored.get("body", ""), record["sections"], terms)
+        return Hit(
+            id=stored["id"],
+            title=stored["title"],
+            path=stored["path"],
+            type=stored["type"],
+            audience=stored["audience"],
+            snippet=snippet.html,
+            section_anchor=snippet.anchor,
+            section_heading=snippet.heading,
+            score=round(float(scores[doc]), 4) if scores is not None else 0.0,
+            updated=_iso(stored.get("updated")),
+            tags=tuple(record["tags"]),
+            systems=tuple(record["systems"]),
+        )
+
+    # ------------------------------------------------------------------ lookups
+
     @staticmethod
     def _visible(audiences: frozenset[str]) -> wq.Query | None:
         if audiences >= set(AUDIENCES):
             return None
         allowed = [wq.Term("audience", a) for a in sorted(audiences & set(AUDIENCES))]
         return wq.Or(allowed) if allowed else wq.NullQuery
-
-    def _restrict(self, searcher: Searcher, request: SearchRequest) -> wq.Query | None:
-        clauses = []
-        visible = self._visible(request.audiences)
-        if visible is not None:
-            clauses.append(visible)
-        if request.type:
-            clauses.append(wq.Term("type", request.type))
-        for fieldname, values in (("systems", request.systems), ("tags", request.tags)):
-            for value in values:
-                clauses.append(self._keyword(searcher, fieldname, value))
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else wq.And(clauses)
-
-    @staticmethod
-    def _keyword(searcher: Searcher, fieldname: str, value: str) -> wq.Query:
-        """Facet values match case-insensitively; the index keeps the author's spelling."""
-        wanted = value.strip().lower()
-        matches = [
-            wq.Term(fieldname, term)
-            for term in searcher.reader().field_terms(fieldname)
-            if term.lower() == wanted
-        ]
-        return wq.Or(matches) if matches else wq.NullQuery
-
-    def search(self, request: SearchRequest) -> SearchResults:
-        request.validate()
-        started = time.perf_counter()
-        searcher = self.searcher()
-        parsed = parse(request.q)
-        user_query = parsed.query if parsed.query is not None else wq.Every()
-        restrict = self._restrict(searcher, request)
-        results = self._run(searcher, user_query, restrict, request)
-        if results.is_empty() and parsed.phrases:
-            relaxed = parse(request.q, require_phrases=False).query
-            if relaxed is not None:
-                results = self._run(searcher, relaxed, restrict, request)
-        first = (request.page - 1) * request.limit
-        hits = tuple(
-            self._hit(hit, parsed.highlight_terms) for hit in results[first : first + request.limit]
-        )
-        facets = {
-            name: sorted(
-                ((value, count) for value, count in results.groups(name).items() if value),
-                key=lambda item: (-item[1], item[0].lower()),
-            )
-            for name in FACETS
-        }
-        return SearchResults(
-            query=request.q,
-            total=len(results),
-            page=request.page,
-            limit=request.limit,
-            hits=hits,
-            facets=facets,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-
-    @staticmethod
-    def _run(searcher: Searcher, user_query: wq.Query, restrict: wq.Query | None,
-             request: SearchRequest):  # fmt: skip
-        browse = isinstance(user_query, wq.Every)
-        sortedby = None
-        if request.sort == "updated" or browse:
-            sortedby = sorting.FieldFacet("updated", reverse=True)
-        return searcher.search(
-            user_query,
-            limit=request.page * request.limit,
-            filter=restrict,
-            sortedby=sortedby,
-            groupedby={name: sorting.FieldFacet(name, allow_overlap=True) for name in FACETS},
-            maptype=sorting.Count,
-        )
-
-    def _hit(self, hit: WhooshHit, terms: frozenset[str]) -> Hit:
-        record = json.loads(hit["record"])
-        snippet: Snippet = best_passage(hit.get("body", ""), record["sections"], terms)
-        return Hit(
-            id=hit["id"],
-            title=hit["title"],
-            path=hit["path"],
-            type=hit["type"],
-            audience=hit["audience"],
-            snippet=snippet.html,
-            section_anchor=snippet.anchor,
-            section_heading=snippet.heading,
-            score=round(hit.score or 0.0, 4),
-            updated=_iso(hit.get("updated")),
-            tags=tuple(record["tags"]),
-            systems=tuple(record["systems"]),
-        )
-
-    # ------------------------------------------------------------------ lookups
 
     def _first(self, term: wq.Query, audiences: frozenset[str], limit: int = 1) -> list[dict]:
         searcher = self.searcher()

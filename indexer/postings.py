@@ -1,0 +1,112 @@
+"""Whoosh segments read as numpy arrays: postings, field lengths and columns.
+
+Whoosh's matchers score one posting at a time in Python, which is slow for the long,
+many-word queries support engineers paste. Ranking instead reads whole posting lists as
+arrays and scores them with numpy (see :mod:`indexer.ranking`). This module is the only
+place that reaches below Whoosh's public reader API (posting blocks and the length column),
+so a change in the codec shows up here and in its tests, nowhere else.
+
+Segments are immutable once written, so everything read here is cached by segment id and
+shared between threads. Deletions are not part of a segment's files; callers apply them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.reading import SegmentReader
+from whoosh.util.numeric import byte_to_length
+
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+Postings = tuple[np.ndarray, np.ndarray]  # (segment-local doc numbers, term frequencies)
+
+
+class ArrayCache:
+    """A thread-safe LRU of arrays, bounded by the bytes they hold."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Hashable, value: Any, nbytes: int) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (value, nbytes)
+            self._size += nbytes
+            while self._size > self.max_bytes and len(self._items) > 1:
+                _, (_, old_bytes) = self._items.popitem(last=False)
+                self._size -= old_bytes
+
+
+_POSTINGS = ArrayCache(max_bytes=64 << 20)
+_LENGTHS = ArrayCache(max_bytes=64 << 20)  # 100,000 documents x 7 fields = 2.8 MB
+
+
+def segment_key(reader: SegmentReader) -> str:
+    """Whoosh names each segment with 16 random characters: unique across indexes too."""
+    return f"{reader.segment().segment_id()}:{reader.doc_count_all()}"
+
+
+def postings(reader: SegmentReader, fieldname: str, term: str) -> Postings:
+    """All postings of ``term`` in one segment, deleted documents included."""
+    key = (segment_key(reader), fieldname, term)
+    cached = _POSTINGS.get(key)
+    if cached is not None:
+        return cached
+    found = _read_postings(reader, fieldname, term)
+    _POSTINGS.put(key, found, found[0].nbytes + found[1].nbytes)
+    return found
+
+
+def _read_postings(reader: SegmentReader, fieldname: str, term: str) -> Postings:
+    if (fieldname, term) not in reader:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    fieldobj = reader.schema[fieldname]
+    # the raw matcher, without the per-posting deletion filter reader.postings() adds
+    matcher = reader._terms.matcher(fieldname, fieldobj.to_bytes(term), fieldobj.format)
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    while matcher.is_active():  # one posting block (up to 128 documents) at a time
+        matcher._read_ids()
+        matcher._read_weights()
+        ids.append(np.asarray(matcher._ids, dtype=np.int32))
+        weights.append(np.asarray(matcher._weights, dtype=np.float32))
+        matcher._next_block()
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def field_lengths(reader: SegmentReader, fieldname: str) -> np.ndarray:
+    """Terms per document in ``fieldname`` (Whoosh stores them rounded, in one byte)."""
+    key = (segment_key(reader), fieldname)
+    cached = _LENGTHS.get(key)
+    if cached is not None:
+        return cached
+    count = reader.doc_count_all()
+    perdoc = reader._perdoc
+    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+    if column is None:
+        lengths = np.zeros(count, dtype=np.float32)
+    else:
+        raw = np.frombuffer(bytes(column.load()), dtype=np.uint8)
+        lengths = _BYTE_TO_LENGTH[np.pad(raw, (0, max(0, count - len(raw))))[:count]]
+    _LENGTHS.put(key, lengths, lengths.nbytes)
+    return lengths

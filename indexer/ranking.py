@@ -1,0 +1,258 @@
+"""BM25F ranking over whole posting lists, with numpy.
+
+Why not Whoosh's own scoring: it scores each field separately and adds the results, so a
+common word in a title ("event", "server") outweighs a rare error code in the body, and its
+per-posting Python matchers are slow on long queries. Here each query word is scored once
+across fields, the BM25F way: the word's term frequencies from every field are weighted,
+length-normalised per field and added *before* saturation, and the word has one IDF (from
+the documents that contain it anywhere). Identifiers also score by their parts, at a lower
+weight, so ``ERROR_SERVICE_DISABLED`` finds "service disabled" but the exact form wins.
+
+A :class:`Snapshot` is the arrays of one searcher: which documents are live, field lengths,
+audience and facet postings, last-update times. It is built when a searcher is opened (each
+commit), from per-segment arrays cached in :mod:`indexer.postings`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from .analysis import ANALYZERS
+from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings
+from .query import Clause, ParsedQuery, Phrase
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    analyzer: str
+    weight: float
+    b: float  # length normalisation: 0 = none, 1 = full
+
+
+# Where a word counts, and how much. "symptoms" repeats the text under Symptoms / Error
+# headings (it is also in "body"), so words a user would describe a problem with count more
+# there.
+SCORED_FIELDS: dict[str, FieldSpec] = {
+    "title": FieldSpec("prose", 3.0, 0.5),
+    "error_codes": FieldSpec("identifier", 3.0, 0.0),
+    "headings": FieldSpec("prose", 1.5, 0.5),
+    "meta": FieldSpec("prose", 1.5, 0.3),
+    "symptoms": FieldSpec("prose", 0.5, 0.75),
+    "code": FieldSpec("identifier", 1.0, 0.75),
+    "body": FieldSpec("prose", 1.0, 0.75),
+    "pairs": FieldSpec("pairs", 1.0, 0.75),  # scored on its own, see pair_score
+}
+PAIR_WEIGHT = 0.5
+WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
+PHRASE_FIELDS = ("title", "headings", "body", "code")
+FACETS = ("type", "systems", "tags")
+K1 = 1.2
+PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
+ALTERNATIVE_WEIGHT = 0.8  # a synonym or spelling correction, against the word as typed
+
+
+@dataclass(frozen=True)
+class Ranked:
+    scores: np.ndarray  # float32 per document; 0 = no match
+    matched: np.ndarray  # bool per document
+
+
+def _analysed(word: str) -> dict[str, list[str]]:
+    """Index terms of a word per analyzer: the whole (normalised) first, then its parts."""
+    return {
+        name: list(dict.fromkeys(t.text for t in analyzer(word, mode="query")))
+        for name, analyzer in ANALYZERS.items()
+    }
+
+
+def phrase_query(phrase: Phrase) -> wq.Query:
+    """Whoosh query for a phrase in any of its fields (positions are Whoosh's job)."""
+    per_field = []
+    for name in phrase.fields or PHRASE_FIELDS:
+        words = [t.text for t in ANALYZERS[SCORED_FIELDS[name].analyzer](phrase.text, mode="query")]
+        if len(words) == 1:
+            per_field.append(wq.Term(name, words[0]))
+        elif words:
+            per_field.append(wq.Phrase(name, words))
+    return wq.Or(per_field) if per_field else wq.NullQuery
+
+
+class Snapshot:
+    """The arrays ranking needs for one searcher (one commit of one generation)."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        self.size = searcher.doc_count_all()
+        self.live = np.ones(self.size, dtype=bool)
+        for reader, offset in self.leaves:
+            if reader.has_deletions():
+                deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+                self.live[deleted + offset] = False
+        self.count = int(self.live.sum())
+
+    # ------------------------------------------------------------------ per-document arrays
+
+    @cached_property
+    def norms(self) -> dict[str, np.ndarray]:
+        """Per field, the BM25 length normaliser 1 - b + b * length / average length."""
+        found = {}
+        for name, spec in SCORED_FIELDS.items():
+            lengths = self._concat([field_lengths(r, name) for r, _ in self.leaves])
+            average = float(lengths[self.live].mean()) if self.count else 0.0
+            relative = lengths / average if average else np.ones_like(lengths)
+            found[name] = (1 - spec.b + spec.b * relative).astype(np.float32)
+        return found
+
+    def term_docs(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Global doc numbers and term frequencies of a term, over all segments."""
+        if len(self.leaves) == 1:
+            return postings(self.leaves[0][0], fieldname, term)
+        ids, weights = [], []
+        for reader, offset in self.leaves:
+            seg_ids, seg_weights = postings(reader, fieldname, term)
+            if len(seg_ids):
+                ids.append(seg_ids + offset)
+                weights.append(seg_weights)
+        if not ids:
+            return EMPTY_IDS, EMPTY_WEIGHTS
+        return np.concatenate(ids), np.concatenate(weights)
+
+    def term_mask(self, fieldname: str, terms: list[str]) -> np.ndarray:
+        """Live documents having any of ``terms`` in an ID or KEYWORD field."""
+        mask = np.zeros(self.size, dtype=bool)
+        for term in terms:
+            mask[self.term_docs(fieldname, term)[0]] = True
+        return mask & self.live
+
+    def lexicon(self, fieldname: str) -> list[str]:
+        """Every term of a field (for case-insensitive facet filters)."""
+        return list(self.searcher.reader().field_terms(fieldname))
+
+    def docs_for(self, query: wq.Query) -> np.ndarray:
+        """Live documents matching a Whoosh query (used for phrases, which need positions)."""
+        mask = np.zeros(self.size, dtype=bool)
+        docs = np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)
+        mask[docs] = True
+        return mask & self.live
+
+    @cached_property
+    def updated(self) -> np.ndarray:
+        """Last-update time per document, as the column's integer."""
+        return self._concat(
+            [
+                np.array(list(reader.column_reader("updated", translate=False)), dtype=np.int64)
+                for reader, _ in self.leaves
+            ]
+        )
+
+    @cached_property
+    def _facets(self) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
+        """Per facet field: its values, and (doc, value index) pairs of every posting."""
+        found = {}
+        for name in FACETS:
+            values = self.lexicon(name)
+            docs, indexes = [EMPTY_IDS], [EMPTY_IDS]
+            for index, value in enumerate(values):
+                ids = self.term_docs(name, value)[0]
+                docs.append(ids)
+                indexes.append(np.full(len(ids), index, dtype=np.int32))
+            found[name] = (values, np.concatenate(docs), np.concatenate(indexes))
+        return found
+
+    def facet_counts(self, name: str, matched: np.ndarray) -> list[tuple[str, int]]:
+        """(value, count) over the matched documents, most frequent first."""
+        values, docs, indexes = self._facets[name]
+        counts = np.bincount(indexes[matched[docs]], minlength=len(values))
+        pairs = [(values[i], int(counts[i])) for i in np.flatnonzero(counts) if values[i]]
+        return sorted(pairs, key=lambda item: (-item[1], item[0].lower()))
+
+    def _concat(self, arrays: list[np.ndarray]) -> np.ndarray:
+        if not arrays:
+            return np.zeros(0, dtype=np.float32)
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+    # ------------------------------------------------------------------ scoring
+
+    def _bm25(self, tf: np.ndarray) -> np.ndarray:
+        """Saturate weighted frequencies and scale by IDF (from documents with any match)."""
+        hits = np.flatnonzero(tf)
+        df = len(hits)
+        if not df:
+            return tf
+        idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
+        values = tf[hits]
+        tf[hits] = idf * values * (K1 + 1) / (K1 + values)
+        return tf
+
+    def _term_score(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
+        tf = np.zeros(self.size, dtype=np.float32)
+        for name in fields:
+            spec = SCORED_FIELDS[name]
+            term = terms.get(spec.analyzer)
+            if not term:
+                continue
+            ids, freqs = self.term_docs(name, term)
+            if len(ids):
+                tf[ids] += spec.weight * freqs / self.norms[name][ids]
+        return self._bm25(tf)
+
+    def word_score(self, word: str, fields: tuple[str, ...] | None = None) -> np.ndarray:
+        """BM25F of one word across ``fields``, plus a share for an identifier's parts."""
+        fields = fields or WORD_FIELDS
+        analysed = _analysed(word)
+        whole = {name: terms[0] for name, terms in analysed.items() if terms}
+        score = self._term_score(whole, fields)
+        parts = {name: terms[1:] for name, terms in analysed.items()}
+        for i in range(max(len(p) for p in parts.values())):
+            part = {name: terms[i] for name, terms in parts.items() if i < len(terms)}
+            score += PART_WEIGHT * self._term_score(part, fields)
+        return score
+
+    def clause_score(self, clause: Clause) -> np.ndarray:
+        """The best of a clause's forms; alternatives of several words need all of them."""
+        typed = sum(self.word_score(w, clause.fields) for w in clause.typed)
+        for form in clause.forms[1:]:
+            words = [self.word_score(w, clause.fields) for w in form]
+            alternative = sum(words) * ALTERNATIVE_WEIGHT
+            if len(words) > 1:
+                alternative *= np.logical_and.reduce([w > 0 for w in words])
+            typed = np.maximum(typed, alternative)
+        return typed * clause.weight
+
+    def pair_score(self, clauses: tuple[Clause, ...]) -> np.ndarray | None:
+        """Extra score for documents where neighbouring query words stand together."""
+        words = [c.typed[0] for c in clauses if c.fields is None and len(c.typed) == 1]
+        pairs = list(dict.fromkeys(t.text for t in ANALYZERS["pairs"](" ".join(words))))
+        if not pairs:
+            return None
+        return sum(self._term_score({"pairs": p}, ("pairs",)) for p in pairs) * PAIR_WEIGHT
+
+    def rank(self, parsed: ParsedQuery, phrase_docs: np.ndarray | None) -> Ranked:
+        """Scores of every document for a parsed query, and which ones match it.
+
+        ``phrase_docs``: documents holding the required phrases (None: no phrase required).
+        """
+        scores = np.zeros(self.size, dtype=np.float32)
+        matched = self.live.copy()
+        for clause in parsed.clauses:
+            clause_scores = self.clause_score(clause)
+            if clause.required:
+                matched &= clause_scores > 0
+            scores += clause_scores
+        pairs = self.pair_score(parsed.clauses)
+        if pairs is not None:
+            scores += pairs
+        for clause in parsed.excluded:
+            matched &= self.clause_score(clause) == 0
+        if phrase_docs is not None:
+            matched &= phrase_docs
+            scores[phrase_docs] += 1.0  # the phrase itself is a match, even of stop words
+        matched &= scores > 0
+        return Ranked(scores, matched)
