@@ -99,7 +99,7 @@ def open_kb(kb_dir: Path, index_dir: Path, rebuild: bool = False) -> KnowledgeBa
         indexer.build()
     else:
         indexer.open_or_build()
-    return KnowledgeBase(IndexStorage(index_dir))
+    return KnowledgeBase(IndexStorage(index_dir), kb_dir)
 
 
 def main() -> None:

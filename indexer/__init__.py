@@ -8,6 +8,7 @@ from .errors import ArticleError, IndexUnavailable, SearchRequestError
 from .markdown import RenderedBody, pygments_css, render
 from .search import ArticleRecord, Hit, KnowledgeBase, Lookup, SearchRequest, SearchResults
 from .storage import IndexBusy, IndexStorage
+from .suggestions import Completion
 from .watcher import Watcher
 from .writer import Indexer, Report
 
@@ -16,6 +17,7 @@ __all__ = [
     "AUDIENCES",
     "ArticleError",
     "ArticleRecord",
+    "Completion",
     "Hit",
     "IndexBusy",
     "IndexStorage",

@@ -30,7 +30,10 @@ from whoosh.analysis import (
 COMPOUND = re.compile(r"\w+(?:[.\-/\\:@+#'’]+\w+)*", re.UNICODE)
 _DELIMITERS = re.compile(r"[.\-/\\:@+#'’_]+")
 # camelCase and acronym boundaries: "etcdHighFsync" -> etcd|High|Fsync, "HTTPServer" -> HTTP|Server
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+", re.UNICODE)
+# A word keeps a short version number: krb5, ipv4, win32 (but KB5034441 -> KB|5034441).
+_CAMEL = re.compile(
+    r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+(?:\d{1,2}(?!\d))?|[A-Z]+|\d+|[^\W\d_]+", re.UNICODE
+)
 # A long run of digits after letters is a number worth finding alone: KB5034441, ORA12154.
 _LETTERS_THEN_NUMBER = re.compile(r"^([^\W\d_]+)(\d{3,})$", re.UNICODE)
 _HEX = re.compile(r"^0x([0-9a-f]+)$")
@@ -117,7 +120,12 @@ def _word_terms(word: str) -> tuple[tuple[int, int, str], ...]:
     parts = split_identifier(word)
     if len(parts) <= 1:
         return whole
-    return whole + tuple((offset, offset + len(part), normalise(part)) for offset, part in parts)
+    # a lone letter or a short number ("5" of krb5, "2" of 2FA) would match nearly everything
+    return whole + tuple(
+        (offset, offset + len(part), normalise(part))
+        for offset, part in parts
+        if len(part) >= (3 if part.isdigit() else 2)
+    )
 
 
 class IdentifierFilter(Filter):

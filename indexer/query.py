@@ -130,8 +130,15 @@ def _is_searchable(word: str) -> bool:
     return any(True for _ in ANALYZERS["prose"](word, mode="query"))
 
 
-def _is_exclusion(text: str) -> bool:
-    return len(text) > 1 and text == text.lower()
+def _is_exclusion(match: re.Match[str], text: str) -> bool:
+    """A leading minus excludes a lowercase word typed as its own token ("-outlook").
+
+    It does not when the word is a command-line option ("-SkipErrors", "-f"), a negative
+    number (an HRESULT such as -2147467259) or glued to what precedes it ("[-1765]").
+    """
+    start = match.start()
+    own_token = start == 0 or match.string[start - 1].isspace()
+    return own_token and len(text) > 1 and text[0].isalpha() and text == text.lower()
 
 
 def parse(text: str) -> ParsedQuery:
@@ -155,7 +162,7 @@ def parse(text: str) -> ParsedQuery:
                 require_prev_and_next = True
             continue
         # "-outlook" excludes, but "-SkipErrors" or "-f" is a command-line option to find
-        negative = negate_next or (sign == "-" and _is_exclusion(word or phrase or ""))
+        negative = negate_next or (sign == "-" and _is_exclusion(match, word or phrase or ""))
         required = sign == "+" or require_prev_and_next
         negate_next = require_prev_and_next = False
         key = (fieldname or "").lower()
@@ -190,7 +197,7 @@ def parse(text: str) -> ParsedQuery:
             ]
     unique: dict[tuple, Clause] = {}
     for clause in clauses:  # a repeated word counts once, as first written
-        unique.setdefault((clause.typed, clause.fields), clause)
+        unique.setdefault((clause.typed[0].lower(), clause.fields), clause)
     return ParsedQuery(
         clauses=tuple(unique.values())[:MAX_WORDS],
         phrases=tuple(phrases[:MAX_WORDS]),

@@ -48,7 +48,7 @@ SCORED_FIELDS: dict[str, FieldSpec] = {
     "body": FieldSpec("prose", 1.0, 0.75),
     "pairs": FieldSpec("pairs", 1.0, 0.75),  # scored on its own, see pair_score
 }
-PAIR_WEIGHT = 0.5
+PAIR_WEIGHT = 0.3
 WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
 PHRASE_FIELDS = ("title", "headings", "body", "code")
 FACETS = ("type", "systems", "tags")
@@ -191,7 +191,8 @@ class Snapshot:
         tf[hits] = idf * values * (K1 + 1) / (K1 + values)
         return tf
 
-    def _term_score(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
+    def term_score(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
+        """BM25F of one term (given per analyzer) across ``fields``."""
         tf = np.zeros(self.size, dtype=np.float32)
         for name in fields:
             spec = SCORED_FIELDS[name]
@@ -208,11 +209,11 @@ class Snapshot:
         fields = fields or WORD_FIELDS
         analysed = _analysed(word)
         whole = {name: terms[0] for name, terms in analysed.items() if terms}
-        score = self._term_score(whole, fields)
+        score = self.term_score(whole, fields)
         parts = {name: terms[1:] for name, terms in analysed.items()}
         for i in range(max(len(p) for p in parts.values())):
             part = {name: terms[i] for name, terms in parts.items() if i < len(terms)}
-            score += PART_WEIGHT * self._term_score(part, fields)
+            score += PART_WEIGHT * self.term_score(part, fields)
         return score
 
     def clause_score(self, clause: Clause) -> np.ndarray:
@@ -228,11 +229,11 @@ class Snapshot:
 
     def pair_score(self, clauses: tuple[Clause, ...]) -> np.ndarray | None:
         """Extra score for documents where neighbouring query words stand together."""
-        words = [c.typed[0] for c in clauses if c.fields is None and len(c.typed) == 1]
+        words = [w for c in clauses if c.fields is None for w in c.typed]
         pairs = list(dict.fromkeys(t.text for t in ANALYZERS["pairs"](" ".join(words))))
         if not pairs:
             return None
-        return sum(self._term_score({"pairs": p}, ("pairs",)) for p in pairs) * PAIR_WEIGHT
+        return sum(self.term_score({"pairs": p}, ("pairs",)) for p in pairs) * PAIR_WEIGHT
 
     def rank(self, parsed: ParsedQuery, phrase_docs: np.ndarray | None) -> Ranked:
         """Scores of every document for a parsed query, and which ones match it.

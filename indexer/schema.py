@@ -13,12 +13,12 @@ from typing import Any
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.searching import Searcher
 
-from .analysis import ANALYZERS
+from .analysis import ANALYZERS, normalise
 from .articles import Article
 from .gitmeta import FileHistory
 from .markdown import ParsedBody
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
 
 def build_schema() -> Schema:
@@ -64,7 +64,7 @@ def indexed_files(searcher: Searcher) -> dict[str, tuple[str, str]]:
 _SYMPTOM_HEADING = re.compile(
     r"\b(symptoms?|errors?|error messages?|problems?|issues?|what you see|signs?)\b", re.I
 )
-_SPELLING_WORD = re.compile(r"\b[^\W\d_]{3,30}\b")
+_SPELLING_WORD = re.compile(r"\b[^\W\d_]{3,30}(?:['’][^\W\d_]+)?\b")
 
 
 def symptom_text(parsed: ParsedBody) -> str:
@@ -82,7 +82,8 @@ def symptom_text(parsed: ParsedBody) -> str:
 
 def spelling_words(*texts: str) -> str:
     """Each distinct lowercase word once: the vocabulary spelling corrections come from."""
-    return " ".join({w.lower() for text in texts for w in _SPELLING_WORD.findall(text)})
+    words = {normalise(w) for text in texts for w in _SPELLING_WORD.findall(text)}
+    return " ".join(words)
 
 
 def _commas(values: tuple[str, ...]) -> str:
@@ -127,7 +128,13 @@ def to_document(article: Article, history: FileHistory, assets: list[str]) -> di
         "meta": " ".join((*article.tags, *article.systems)),
         "pairs": "\n".join((article.title, article.parsed.text)),
         "symptoms": symptom_text(article.parsed),
-        "spelling": spelling_words(article.title, article.parsed.text),
+        "spelling": spelling_words(
+            article.title,
+            article.parsed.text,
+            "\n".join(article.parsed.headings),
+            article.parsed.code,
+            " ".join((*article.tags, *article.systems)),
+        ),
         "type": article.type or "article",
         "audience": article.audience,
         "systems": _commas(article.systems),

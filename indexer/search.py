@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +26,10 @@ from .errors import IndexUnavailable, SearchRequestError
 from .query import ParsedQuery, Phrase, parse
 from .ranking import FACETS, Snapshot, phrase_query
 from .snippets import Snippet, best_passage
+from .spelling import correct
 from .storage import Generation, IndexStorage
+from .suggestions import Completion, complete, related
+from .synonyms import SynonymSource
 
 MAX_LIMIT = 100
 MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
@@ -79,6 +84,7 @@ class SearchResults:
     hits: tuple[Hit, ...]
     facets: dict[str, list[tuple[str, int]]]
     took_ms: float
+    corrected_query: str | None = None  # "did you mean": the query with misspellings fixed
 
     @property
     def pages(self) -> int:
@@ -117,8 +123,9 @@ def _iso(value: dt.datetime | None) -> str:
 class KnowledgeBase:
     """Thread-safe reader over the live index generation, refreshed as commits land."""
 
-    def __init__(self, storage: IndexStorage) -> None:
+    def __init__(self, storage: IndexStorage, kb_root: Path | None = None) -> None:
         self.storage = storage
+        self.synonyms = SynonymSource(kb_root)
         self._local = threading.local()
 
     # ------------------------------------------------------------------ searcher lifecycle
@@ -202,7 +209,7 @@ class KnowledgeBase:
 
     def _filter_mask(self, snapshot: Snapshot, request: SearchRequest,
                      parsed: ParsedQuery) -> np.ndarray:  # fmt: skip
-        mask = self._visible_mask(snapshot, request.audiences)
+        mask = np.ones(snapshot.size, dtype=bool)
         types = (*([request.type] if request.type else []), *parsed.filters.get("type", ()))
         for value in types:
             mask &= snapshot.term_mask("type", [value.strip().lower()])
@@ -210,6 +217,24 @@ class KnowledgeBase:
             for value in (*values, *parsed.filters.get(fieldname, ())):
                 mask &= self._keyword_mask(snapshot, fieldname, value)
         return mask
+
+    @staticmethod
+    def _corrected(snapshot: Snapshot, parsed: ParsedQuery, text: str,
+                   visible: np.ndarray) -> tuple[ParsedQuery, str | None]:  # fmt: skip
+        """Replace words no visible article contains with the closest word one does."""
+        clauses, changed = [], text
+        for clause in parsed.clauses:
+            fixed = None
+            if clause.fields is None and len(clause.typed) == 1 and len(clause.forms) == 1:
+                fixed = correct(snapshot, clause.typed[0], visible)
+            if fixed:
+                word = re.escape(clause.typed[0])
+                changed = re.sub(rf"(?<!\w){word}(?!\w)", fixed, changed, flags=re.IGNORECASE)
+                clause = replace(clause, forms=((fixed,),))
+            clauses.append(clause)
+        if changed == text:
+            return parsed, None
+        return parsed.with_clauses(tuple(clauses)), changed
 
     def _phrase_mask(self, snapshot: Snapshot, phrases: tuple[Phrase, ...]) -> np.ndarray:
         """Documents holding every phrase (in any of its fields)."""
@@ -223,9 +248,14 @@ class KnowledgeBase:
         started = time.perf_counter()
         snapshot = self.snapshot()
         parsed = parse(request.q)
-        allowed = self._filter_mask(snapshot, request, parsed)
+        visible = self._visible_mask(snapshot, request.audiences)
+        allowed = visible & self._filter_mask(snapshot, request, parsed)
         for phrase in (p for p in parsed.phrases if p.excluded):
             allowed &= ~snapshot.docs_for(phrase_query(phrase))
+        corrected = None
+        if not parsed.is_empty:
+            parsed, corrected = self._corrected(snapshot, parsed, request.q, visible)
+            parsed = self.synonyms.current().expand(parsed)
         if parsed.is_empty:
             scores = None
             matched = allowed
@@ -254,6 +284,7 @@ class KnowledgeBase:
             hits=hits,
             facets={name: snapshot.facet_counts(name, matched) for name in FACETS},
             took_ms=round((time.perf_counter() - started) * 1000, 2),
+            corrected_query=corrected,
         )
 
     @staticmethod
@@ -290,6 +321,23 @@ class KnowledgeBase:
             tags=tuple(record["tags"]),
             systems=tuple(record["systems"]),
         )
+
+    # ------------------------------------------------------------------ discovery
+
+    def autocomplete(self, text: str, audiences: frozenset[str]) -> list[Completion]:
+        """Titles, error codes and tags for a half-typed query, from visible articles only."""
+        snapshot = self.snapshot()
+        return complete(snapshot, text[:200], self._visible_mask(snapshot, audiences))
+
+    def related(self, article_id: str, audiences: frozenset[str]) -> list[ArticleRecord]:
+        """Articles like this one ("more like this"), among those the asker may see."""
+        snapshot = self.snapshot()
+        visible = self._visible_mask(snapshot, audiences)
+        own = np.flatnonzero(snapshot.term_mask("id", [article_id]) & visible)
+        if not len(own):
+            return []
+        docs = related(snapshot, int(own[0]), visible)
+        return [self._record(snapshot.searcher.stored_fields(doc)) for doc in docs]
 
     # ------------------------------------------------------------------ lookups
 

@@ -65,7 +65,9 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["kb"] = found or Services(kb=KnowledgeBase(IndexStorage(config.index_dir)))
+    app.extensions["kb"] = found or Services(
+        kb=KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir)
+    )
 
     auth.init_app(app)
     formatting.init_app(app)

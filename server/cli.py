@@ -107,7 +107,9 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
         watcher.request_reconcile()  # catch up with changes made while stopped, in the background
     else:
         indexer.reconcile()
-    app = create_app(config, Services(KnowledgeBase(indexer.storage), indexer, watcher))
+    app = create_app(
+        config, Services(KnowledgeBase(indexer.storage, config.kb_dir), indexer, watcher)
+    )
     log.info("serving %s on http://%s:%d", config.kb_dir, config.host, config.port)
     try:
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads,
@@ -140,7 +142,7 @@ def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: boo
     config = _config(kb_dir=kb_dir, index_dir=index_dir)
     audiences = frozenset({"public"} if audience == "public" else {"public", "internal"})
     try:
-        results = KnowledgeBase(IndexStorage(config.index_dir)).search(
+        results = KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir).search(
             SearchRequest(q=query, audiences=audiences, limit=limit)
         )
     except IndexUnavailable as exc:

@@ -39,8 +39,8 @@ def indexer(kb_dir: Path, index_dir: Path) -> Indexer:
 
 
 @pytest.fixture
-def kb(indexer: Indexer) -> KnowledgeBase:
-    return KnowledgeBase(indexer.storage)
+def kb(indexer: Indexer, kb_dir: Path) -> KnowledgeBase:
+    return KnowledgeBase(indexer.storage, kb_dir)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, request, url_for
 
 from indexer import ArticleRecord, Hit, SearchResults
 
@@ -49,6 +49,7 @@ def results_json(results: SearchResults) -> dict[str, Any]:
         "pages": results.pages,
         "limit": results.limit,
         "took_ms": results.took_ms,
+        "did_you_mean": results.corrected_query,
         "results": [hit_json(hit) for hit in results.hits],
         "facets": {
             name: [{"value": value, "count": count} for value, count in values]
@@ -75,16 +76,45 @@ def search():  # type: ignore[no-untyped-def]
     return jsonify(results_json(results))
 
 
+@bp.get("/autocomplete")
+def autocomplete():  # type: ignore[no-untyped-def]
+    """Titles, error codes and tags for a half-typed query: ?q=outl."""
+    text = request.args.get("q", "")
+    found = services().kb.autocomplete(text, current_principal().audiences)
+    return jsonify(
+        {
+            "query": text,
+            "suggestions": [
+                {"kind": c.kind, "text": c.text, "url": permalink(c.ref) if c.ref else None}
+                for c in found
+            ],
+        }
+    )
+
+
+def _visible_article(ref: str, endpoint: str) -> ArticleRecord:
+    """The article ``ref`` names, if the caller may see it; old names redirect to ``endpoint``."""
+    found = services().kb.lookup(ref, current_principal().audiences)
+    if found.redirect_to:
+        abort(redirect(url_for(endpoint, ref=found.redirect_to), code=301))
+    if found.article is None:
+        raise NotFound(NOT_FOUND)
+    return found.article
+
+
+@bp.get("/articles/<path:ref>/related")
+def related(ref: str):  # type: ignore[no-untyped-def]
+    """Articles like this one, among those the caller may see."""
+    record = _visible_article(ref, ".related")
+    articles = services().kb.related(record.id, current_principal().audiences)
+    return jsonify({"id": record.id, "related": [article_summary(a) for a in articles]})
+
+
 @bp.get("/articles/<path:ref>")
 def article(ref: str):  # type: ignore[no-untyped-def]
     """One article with its metadata and rendered HTML; old names redirect."""
     principal = current_principal()
-    found = services().kb.lookup(ref, principal.audiences)
-    if found.redirect_to:
-        return redirect(url_for(".article", ref=found.redirect_to), code=301)
-    if found.article is None:
-        raise NotFound(NOT_FOUND)
-    record = found.article
+    record = _visible_article(ref, ".article")
     body = render_article(record, principal.audiences)
     return jsonify(
         article_summary(record)

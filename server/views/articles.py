@@ -24,7 +24,10 @@ def article(ref: str):  # type: ignore[no-untyped-def]
     if found.article is None:
         raise NotFound(NOT_FOUND)
     body = render_article(found.article, principal.audiences)
-    return render_template("articles/article.html", article=found.article, body=body)
+    related = services().kb.related(found.article.id, principal.audiences)
+    return render_template(
+        "articles/article.html", article=found.article, body=body, related=related
+    )
 
 
 @bp.get("/kb-files/<path:relpath>")

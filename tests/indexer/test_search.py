@@ -120,3 +120,80 @@ def test_quoted_phrase_must_match_as_a_phrase(kb: KnowledgeBase) -> None:
 def test_odd_queries_never_raise(kb: KnowledgeBase, query: str) -> None:
     results = search(kb, query)
     assert results.total >= 0
+
+
+# ---------------------------------------------------------------------- query syntax
+
+
+def ids(results) -> list[str]:  # type: ignore[no-untyped-def]
+    return [h.id for h in results.hits]
+
+
+def test_advanced_syntax_filters_and_excludes(kb: KnowledgeBase) -> None:
+    assert "KB-2002" in ids(search(kb, "password"))
+    assert "KB-2002" not in ids(search(kb, "password -outlook"))
+    assert ids(search(kb, "tag:email password")) == ["KB-2002"]
+    assert ids(search(kb, "type:config-note")) == ["network/dns-forwarders"]
+    assert ids(search(kb, "title:spooler")) == ["printing/spooler"]
+    assert ids(search(kb, "credentials AND outlook")) == ["KB-2002"]
+    assert search(kb, "credentials AND windows").total == 0
+    assert ids(search(kb, '"print spooler"'))[0] == "printing/spooler"
+    # a phrase no article has is relaxed to its words rather than finding nothing
+    assert search(kb, '"spooler print unexpectedly crashed"').total >= 1
+
+
+def test_misspelt_words_are_corrected_from_the_visible_vocabulary(kb: KnowledgeBase) -> None:
+    results = search(kb, "outlok pasword")
+    assert results.corrected_query == "outlook password"
+    assert ids(results)[0] == "KB-2002"
+    assert search(kb, "outlook password").corrected_query is None
+
+
+def test_corrections_never_reveal_words_of_hidden_articles(kb: KnowledgeBase) -> None:
+    typo = MARKER[:-2] + MARKER[-1]  # one letter dropped
+    assert search(kb, typo, EVERYONE).corrected_query == MARKER
+    public = search(kb, typo, PUBLIC)
+    assert MARKER not in (public.corrected_query or "")
+    assert public.total == 0
+
+
+def test_synonyms_file_is_applied_without_a_rebuild(kb: KnowledgeBase, kb_dir) -> None:  # type: ignore[no-untyped-def]
+    assert "printing/spooler" not in ids(search(kb, "zebrafax"))
+    (kb_dir / "_synonyms.yml").write_text("synonyms:\n  - zebrafax, print spooler\n")
+    assert ids(search(kb, "zebrafax"))[0] == "printing/spooler"
+    (kb_dir / "_synonyms.yml").write_text("synonyms: [unclosed\n")  # broken: keep the last good
+    assert ids(search(kb, "zebrafax"))[0] == "printing/spooler"
+    assert kb.synonyms.problem is not None
+    assert "_synonyms.yml" in str(kb.synonyms.problem)
+
+
+def test_shipped_synonyms_expand_acronyms(kb: KnowledgeBase, indexer, kb_dir) -> None:  # type: ignore[no-untyped-def]
+    (kb_dir / "identity").mkdir()
+    (kb_dir / "identity" / "push.md").write_text(
+        "---\nid: KB-2009\naudience: public\n---\n# Push prompts never arrive\n\n"
+        "The multi-factor authentication app shows nothing.\n"
+    )
+    indexer.update(["identity/push.md"])
+    assert ids(search(kb, "2FA")) == ["KB-2009"]  # 2FA = multi-factor authentication
+
+
+# ---------------------------------------------------------------------- autocomplete, related
+
+
+def test_autocomplete_offers_titles_codes_and_tags_the_asker_may_see(kb: KnowledgeBase) -> None:
+    found = {(c.kind, c.text) for c in kb.autocomplete("outl", PUBLIC)}
+    assert ("article", "Outlook keeps asking for a password") in found
+    assert ("error_code", "80070005") in {
+        (c.kind, c.text) for c in kb.autocomplete("0x8007", PUBLIC)
+    }
+    assert ("tag", "email") in {(c.kind, c.text) for c in kb.autocomplete("ema", PUBLIC)}
+    assert kb.autocomplete("etcdH", EVERYONE)
+    for text in ("etcdH", MARKER[:4], "zanz"):
+        assert not kb.autocomplete(text, PUBLIC), text
+
+
+def test_related_articles_share_words_and_respect_access(kb: KnowledgeBase) -> None:
+    related = [a.id for a in kb.related("KB-2001", EVERYONE)]
+    assert related and "KB-2001" not in related
+    assert "KB-2003" not in [a.id for a in kb.related("KB-2001", PUBLIC)]
+    assert kb.related("KB-2003", PUBLIC) == []

@@ -94,3 +94,29 @@ def test_sign_in_with_a_token_shows_internal_articles(client: FlaskClient) -> No
     assert client.get("/kb/KB-2003").status_code == 200
     client.post("/logout")
     assert client.get("/kb/KB-2003").status_code == 404
+
+
+def test_autocomplete_and_related_respect_access(client) -> None:  # type: ignore[no-untyped-def]
+    from ..fixtures import MARKER, TIER2_TOKEN
+
+    tier2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
+    public = client.get("/api/autocomplete?q=outl").get_json()
+    assert {"kind": "article", "text": "Outlook keeps asking for a password",
+            "url": "http://localhost/kb/KB-2002"} in public["suggestions"]  # fmt: skip
+    for text in ("etcdH", MARKER[:5]):
+        assert client.get(f"/api/autocomplete?q={text}").get_json()["suggestions"] == []
+        assert client.get(f"/api/autocomplete?q={text}", headers=tier2).get_json()["suggestions"]
+    related = client.get("/api/articles/KB-2001/related").get_json()
+    assert related["id"] == "KB-2001"
+    assert "KB-2003" not in {a["id"] for a in related["related"]}
+    assert client.get("/api/articles/KB-2003/related").status_code == 404
+    assert client.get("/api/articles/KB-0999/related").status_code == 301  # an alias
+
+
+def test_search_offers_did_you_mean(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/search?q=outlok").get_json()
+    assert body["did_you_mean"] == "outlook"
+    assert body["results"][0]["id"] == "KB-2002"
+    assert client.get("/api/search?q=outlook").get_json()["did_you_mean"] is None
+    page = client.get("/?q=outlok").get_data(as_text=True)
+    assert "Did you mean" in page and "q=outlook" in page
