@@ -132,6 +132,43 @@ def test_search_as_you_type_updates_results_without_reload(page: Any) -> None:
     assert page.evaluate("window.__sameDocument") is True
 
 
+def test_autocomplete_suggests_titles_and_opens_the_article(page: Any) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("outl", delay=20)
+    suggestions = page.locator("#suggestions")
+    expect(suggestions).to_be_visible()
+    option = suggestions.get_by_role("option").first
+    expect(option).to_contain_text("Outlook keeps asking for a password")
+    expect(option.locator(".kind")).to_have_text("article")
+    page.press("#q", "ArrowDown")
+    expect(option).to_have_attribute("aria-selected", "true")
+    page.press("#q", "Enter")
+    page.wait_for_url(re.compile(r"/kb/KB-2002$"))
+    # the article page lists related articles
+    expect(page.locator("nav.related li").first).to_be_visible()
+
+
+def test_misspelt_query_offers_did_you_mean(page: Any) -> None:
+    page.goto("/?q=outlok+pasword")
+    offer = page.locator(".did-you-mean a")
+    expect(offer).to_have_text("outlook password")
+    expect(page.locator("#results li.hit h3 a").first).to_have_text(
+        "Outlook keeps asking for a password"
+    )
+    offer.click()
+    page.wait_for_url(re.compile(r"q=outlook\+password$"))
+    expect(page.locator(".did-you-mean")).to_have_count(0)
+
+
+def test_anonymous_autocomplete_and_corrections_hide_internal_words(page: Any) -> None:
+    page.goto("/")
+    page.locator("#q").press_sequentially("etcdH", delay=20)
+    page.wait_for_timeout(600)  # longer than the autocomplete debounce and round trip
+    expect(page.locator("#suggestions")).to_be_hidden()
+    page.goto("/?q=" + MARKER[:-2] + MARKER[-1])
+    assert MARKER not in page.content()
+
+
 # ---------------------------------------------------------------------- 2. article page
 
 
