@@ -49,7 +49,7 @@ def test_a_burst_is_written_as_few_batches(
     for n in range(40):
         write(kb_dir, f"burst/a{n}.md", f"---\nid: B-{n}\n---\nburstword number {n}\n")
     wait_until(lambda: kb.search(SearchRequest(q="burstword", audiences=EVERYONE)).total == 40)
-    assert watching.pending == 0
+    wait_until(lambda: watching.pending == 0)  # late duplicate events drain too
 
 
 def test_storm_falls_back_to_reconcile(monkeypatch: pytest.MonkeyPatch, watching: Watcher,
