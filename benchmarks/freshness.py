@@ -15,6 +15,8 @@ from pathlib import Path
 from benchmarks.server_process import Server
 from benchmarks.synthetic import generate
 
+TOKEN = "bench-token-1"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -24,9 +26,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         kb = generate(root / "repo", args.articles)
-        server = Server(
-            kb, root / "index", KB_DEFAULT_AUDIENCE="public", KB_TOKENS="tier2:bench-token-1"
-        )
+        # as tier 2, who may see every article: a third of the generated ones are internal
+        server = Server(kb, root / "index", token=TOKEN, KB_TOKENS=f"tier2:{TOKEN}")
         try:
             paths = sorted(kb.rglob("*.md"))
             timings = []

@@ -24,8 +24,10 @@ class Server:
     """Starts `kb serve` on a free port and returns once /healthz answers 200."""
 
     def __init__(self, kb_dir: Path, index_dir: Path, log_path: Path | None = None,
-                 timeout: float = 600.0, **env: str) -> None:  # fmt: skip
+                 timeout: float = 600.0, token: str | None = None, **env: str) -> None:  # fmt: skip
+        """``token``: a bearer token sent with every request (configure it with KB_TOKENS)."""
         self.kb_dir = kb_dir
+        self.token = token
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or index_dir.parent / f"serve-{self.port}.log"
@@ -52,7 +54,9 @@ class Server:
         raise RuntimeError(f"kb serve did not become healthy: {self.log_path.read_text()}")
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.url + path, headers=headers or {})
+        if headers is None:
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(self.url + path, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.read()

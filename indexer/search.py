@@ -1,9 +1,11 @@
 """Reading the index: search, article lookup, tickets and assets, always within an audience.
 
 :class:`KnowledgeBase` is the only way the rest of the program reads the index. Every method
-takes the set of audiences the asker may see, and the audience filter is passed into the
-Whoosh search itself, before hits, snippets or facet counts exist, so no caller can forget it.
-Lookups of an article the asker may not see answer exactly as for one that does not exist.
+takes the set of audiences the asker may see. Searches turn it into a mask of visible
+documents first, and everything after (ranking, spelling corrections, facet counts, hits,
+snippets, autocomplete, related articles) works inside that mask, so no caller can forget
+it. Lookups pass it to Whoosh as a filter; an article the asker may not see answers exactly
+as one that does not exist.
 """
 
 from __future__ import annotations

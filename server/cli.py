@@ -152,9 +152,13 @@ def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: boo
             {"id": h.id, "title": h.title, "path": h.path, "score": h.score, "snippet": h.snippet}
             for h in results.hits
         ]
-        click.echo(json.dumps({"query": query, "total": results.total, "results": hits}, indent=2))
+        answer = {"query": query, "total": results.total, "did_you_mean": results.corrected_query,
+                  "results": hits}  # fmt: skip
+        click.echo(json.dumps(answer, indent=2))
         return
     click.echo(f"{results.total} results for {query!r} ({results.took_ms} ms)")
+    if results.corrected_query:
+        click.echo(f"Did you mean: {results.corrected_query}")
     for rank, hit in enumerate(results.hits, 1):
         click.echo(f"{rank:3}. {click.style(hit.id, bold=True)}  {hit.title}  ({hit.path})")
         plain = html.unescape(re.sub(r"</?mark>", "", hit.snippet))
