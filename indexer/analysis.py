@@ -195,14 +195,19 @@ class PairFilter(Filter):
             previous = current
 
 
-def prose_analyzer() -> Analyzer:
-    """Title, headings and body text: identifiers split, stop words removed, words stemmed."""
+def _stemmed_prose(words: Filter) -> Analyzer:
+    """Compound tokens made into ``words``, then stop words removed and words stemmed."""
     return (
         CompoundTokenizer()
-        | IdentifierFilter()
+        | words
         | StopFilter(minsize=1, renumber=False)
         | ProseStemFilter(cachesize=50000)
     )
+
+
+def prose_analyzer() -> Analyzer:
+    """Title, headings and body text: identifiers split, stop words removed, words stemmed."""
+    return _stemmed_prose(IdentifierFilter())
 
 
 def identifier_analyzer() -> Analyzer:
@@ -212,13 +217,7 @@ def identifier_analyzer() -> Analyzer:
 
 def pair_analyzer() -> Analyzer:
     """Neighbouring word pairs of prose, stemmed and without stop words."""
-    return (
-        CompoundTokenizer()
-        | WholeWordFilter()
-        | StopFilter(minsize=1, renumber=False)
-        | ProseStemFilter(cachesize=50000)
-        | PairFilter()
-    )
+    return _stemmed_prose(WholeWordFilter()) | PairFilter()
 
 
 ANALYZERS = {

@@ -24,6 +24,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from .analysis import ANALYZERS
+from .articles import AUDIENCES
 from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings
 from .query import Clause, ParsedQuery, Phrase
 
@@ -96,6 +97,7 @@ class Snapshot:
                 deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
                 self.live[deleted + offset] = False
         self.count = int(self.live.sum())
+        self._audience_masks: dict[frozenset[str], np.ndarray] = {}
 
     # ------------------------------------------------------------------ per-document arrays
 
@@ -123,6 +125,19 @@ class Snapshot:
         if not ids:
             return EMPTY_IDS, EMPTY_WEIGHTS
         return np.concatenate(ids), np.concatenate(weights)
+
+    def seen_in(self, fieldname: str, term: str, visible: np.ndarray) -> int:
+        """How many of the ``visible`` documents hold ``term`` (no full-size mask needed)."""
+        return int(visible[self.term_docs(fieldname, term)[0]].sum())
+
+    def audience_mask(self, audiences: frozenset[str]) -> np.ndarray:
+        """Live documents in any of ``audiences``; kept per snapshot, callers must not modify."""
+        found = self._audience_masks.get(audiences)
+        if found is None:
+            found = self.term_mask("audience", sorted(audiences & set(AUDIENCES)))
+            found.flags.writeable = False  # shared by every search on this snapshot
+            self._audience_masks[audiences] = found
+        return found
 
     def term_mask(self, fieldname: str, terms: list[str]) -> np.ndarray:
         """Live documents having any of ``terms`` in an ID or KEYWORD field."""

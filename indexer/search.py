@@ -198,10 +198,6 @@ class KnowledgeBase:
             local.snapshot = Snapshot(searcher)
         return local.snapshot
 
-    def _visible_mask(self, snapshot: Snapshot, audiences: frozenset[str]) -> np.ndarray:
-        allowed = sorted(audiences & set(AUDIENCES))
-        return snapshot.term_mask("audience", allowed)
-
     @staticmethod
     def _keyword_mask(snapshot: Snapshot, fieldname: str, value: str) -> np.ndarray:
         """Facet values match case-insensitively; the index keeps the author's spelling."""
@@ -250,7 +246,7 @@ class KnowledgeBase:
         started = time.perf_counter()
         snapshot = self.snapshot()
         parsed = parse(request.q)
-        visible = self._visible_mask(snapshot, request.audiences)
+        visible = snapshot.audience_mask(request.audiences)
         allowed = visible & self._filter_mask(snapshot, request, parsed)
         for phrase in (p for p in parsed.phrases if p.excluded):
             allowed &= ~snapshot.docs_for(phrase_query(phrase))
@@ -329,12 +325,12 @@ class KnowledgeBase:
     def autocomplete(self, text: str, audiences: frozenset[str]) -> list[Completion]:
         """Titles, error codes and tags for a half-typed query, from visible articles only."""
         snapshot = self.snapshot()
-        return complete(snapshot, text[:200], self._visible_mask(snapshot, audiences))
+        return complete(snapshot, text[:200], snapshot.audience_mask(audiences))
 
     def related(self, article_id: str, audiences: frozenset[str]) -> list[ArticleRecord]:
         """Articles like this one ("more like this"), among those the asker may see."""
         snapshot = self.snapshot()
-        visible = self._visible_mask(snapshot, audiences)
+        visible = snapshot.audience_mask(audiences)
         own = np.flatnonzero(snapshot.term_mask("id", [article_id]) & visible)
         if not len(own):
             return []

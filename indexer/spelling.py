@@ -46,7 +46,7 @@ def correct(snapshot: Snapshot, word: str, visible: np.ndarray) -> str | None:
     lowered = word.lower()
     if len(lowered) < MIN_LENGTH or not lowered.isalpha():
         return None
-    if (snapshot.term_mask("spelling", [lowered]) & visible).any():
+    if snapshot.seen_in("spelling", lowered, visible):
         return None  # a known word, even if rare
     limit = _max_distance(lowered)
     candidates: dict[str, int] = {}
@@ -61,7 +61,7 @@ def correct(snapshot: Snapshot, word: str, visible: np.ndarray) -> str | None:
                 candidates[candidate] = min(distance, candidates.get(candidate, limit))
     best: tuple[int, int, str] | None = None
     for candidate, distance in candidates.items():
-        seen_in = int((snapshot.term_mask("spelling", [candidate]) & visible).sum())
+        seen_in = snapshot.seen_in("spelling", candidate, visible)
         if seen_in and (best is None or (distance, -seen_in, candidate) < best):
             best = (distance, -seen_in, candidate)
     return best[2] if best else None

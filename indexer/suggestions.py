@@ -75,13 +75,10 @@ def complete(
     # error codes and tags, only as seen in visible articles
     if not done:
         for term in _prefix_terms(snapshot, "error_codes", prefix):
-            if (snapshot.term_mask("error_codes", [term]) & visible).any():
+            if snapshot.seen_in("error_codes", term, visible):
                 found.append(Completion("error_code", term))
         for tag in snapshot.lexicon("tags"):
-            if (
-                tag.lower().startswith(prefix)
-                and (snapshot.term_mask("tags", [tag]) & visible).any()
-            ):
+            if tag.lower().startswith(prefix) and snapshot.seen_in("tags", tag, visible):
                 found.append(Completion("tag", tag))
     return found[: limit * 2]
 
