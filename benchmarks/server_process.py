@@ -32,11 +32,12 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or index_dir.parent / f"serve-{self.port}.log"
         self.log = self.log_path.open("ab")
+        activity = index_dir.parent / f"{index_dir.name}-activity.sqlite3"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--kb", str(kb_dir), "--index-dir",
              str(index_dir), "--port", str(self.port)],
             cwd=kb_dir.parent,
-            env=os.environ | {"KB_LOG_LEVEL": "WARNING"} | env,
+            env=os.environ | {"KB_LOG_LEVEL": "WARNING", "KB_ACTIVITY_DB": str(activity)} | env,
             stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + timeout

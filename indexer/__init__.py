@@ -5,8 +5,16 @@ Knows nothing of HTTP. The server uses only what is exported here.
 
 from .articles import ARTICLE_TYPES, AUDIENCES
 from .errors import ArticleError, IndexUnavailable, SearchRequestError
-from .markdown import RenderedBody, pygments_css, render
-from .search import ArticleRecord, Hit, KnowledgeBase, Lookup, SearchRequest, SearchResults
+from .markdown import STEPS_HEADING, RenderedBody, pygments_css, render
+from .search import (
+    ArticleRecord,
+    CatalogueEntry,
+    Hit,
+    KnowledgeBase,
+    Lookup,
+    SearchRequest,
+    SearchResults,
+)
 from .storage import IndexBusy, IndexStorage
 from .suggestions import Completion
 from .watcher import Watcher
@@ -15,8 +23,10 @@ from .writer import Indexer, Report
 __all__ = [
     "ARTICLE_TYPES",
     "AUDIENCES",
+    "STEPS_HEADING",
     "ArticleError",
     "ArticleRecord",
+    "CatalogueEntry",
     "Completion",
     "Hit",
     "IndexBusy",

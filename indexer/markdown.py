@@ -7,6 +7,7 @@ are exactly the ids the rendered page carries.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -93,6 +94,17 @@ class ParsedBody:
     code: str
     first_heading: str | None  # the first block's H1, a title for files without one
     links: tuple[str, ...]  # href and src values as written
+    summary: str = ""  # the opening paragraph(s): plain words for tier 1's result list
+    steps: tuple[str, ...] = ()  # first lines of the Resolution section's list items
+
+
+# Sections whose list items are the fix a reader should follow.
+STEPS_HEADING = re.compile(
+    r"\b(resolution|resolve|fix(?:es)?|solution|workaround|remediation|steps|what to do)\b", re.I
+)
+SUMMARY_CHARS = 300
+MAX_STEPS = 8
+STEP_CHARS = 200
 
 
 def _is_permalink(token: Token) -> bool:
@@ -141,6 +153,9 @@ def parse_body(markdown: str) -> ParsedBody:
     offset = 0
     anchor, heading, level = "", "", 0
     first_heading = None
+    summary: list[str] = []
+    steps: list[str] = []
+    steps_level = 0  # heading level of the section steps are taken from; 0 = not in one
 
     def close_section() -> None:
         nonlocal offset
@@ -160,12 +175,23 @@ def parse_body(markdown: str) -> ParsedBody:
                 first_heading = title
             close_section()
             anchor, heading, level = str(token.attrGet("id") or ""), title, int(token.tag[1])
+            if steps_level and level <= steps_level:
+                steps_level = -1  # the steps section has ended; only the first one counts
+            elif not steps_level and STEPS_HEADING.search(title):
+                steps_level = level
             headings.append(title)
             links.extend(_inline_links(tokens[index + 1]))
             code.extend(_inline_code(tokens[index + 1]))
             index += 3
             continue
-        if token.type == "inline":
+        if token.type == "list_item_open" and token.level == 1 and steps_level > 0:
+            item = next((t for t in tokens[index + 1 :] if t.type == "inline"), None)
+            if item is not None and len(steps) < MAX_STEPS:
+                steps.append(_shorten(_inline_text(item).split("\n")[0], STEP_CHARS))
+        elif token.type == "inline":
+            opens_paragraph = tokens[index - 1].type == "paragraph_open" and token.level == 1
+            if opens_paragraph and sum(map(len, summary)) < SUMMARY_CHARS // 3:
+                summary.append(_inline_text(token))
             chunks.append(_inline_text(token))
             links.extend(_inline_links(token))
             code.extend(_inline_code(token))
@@ -183,7 +209,16 @@ def parse_body(markdown: str) -> ParsedBody:
         code="\n".join(code),
         first_heading=first_heading,
         links=tuple(links),
+        summary=_shorten(" ".join(" ".join(summary).split()), SUMMARY_CHARS),
+        steps=tuple(step for step in steps if step),
     )
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary and mark the cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def resolve_relative(article_path: str, href: str) -> tuple[str, str] | None:

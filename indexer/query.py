@@ -141,10 +141,15 @@ def _is_exclusion(match: re.Match[str], text: str) -> bool:
     return own_token and len(text) > 1 and text[0].isalpha() and text == text.lower()
 
 
+def remove_noise(text: str) -> str:
+    """Text without the parts of log lines that match nothing useful (times, GUIDs, IPs...)."""
+    return _NOISE.sub(" ", text)
+
+
 def parse(text: str) -> ParsedQuery:
     """Parse what a user typed. Never raises: malformed syntax is read as plain text."""
     text = text[:MAX_QUERY_CHARS]
-    cleaned = _NOISE.sub(" ", text)
+    cleaned = remove_noise(text)
     noisy = cleaned != text
     clauses: list[Clause] = []
     excluded: list[Clause] = []

@@ -18,7 +18,7 @@ from .articles import Article
 from .gitmeta import FileHistory
 from .markdown import ParsedBody
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def build_schema() -> Schema:
@@ -48,6 +48,9 @@ def build_schema() -> Schema:
         systems=KEYWORD(commas=True),  # as written: facet labels show the author's spelling
         tags=KEYWORD(commas=True),
         updated=DATETIME(stored=True, sortable=True),
+        # review reports read these for every article, so they are columns
+        owner=ID(sortable=True),
+        review_by=ID(sortable=True),
         # shown on pages and used to detect change
         content_hash=ID(stored=True, sortable=True),
         record=STORED(),  # everything the article page needs, as JSON
@@ -105,6 +108,8 @@ def to_document(article: Article, history: FileHistory, assets: list[str]) -> di
         "review_by": article.review_by,
         "extra": article.extra,
         "markdown": article.body,
+        "summary": article.parsed.summary,
+        "steps": article.parsed.steps,
         "sections": [
             [s.anchor, s.heading, s.level, s.start, s.end] for s in article.parsed.sections
         ],
@@ -140,6 +145,8 @@ def to_document(article: Article, history: FileHistory, assets: list[str]) -> di
         "systems": _commas(article.systems),
         "tags": _commas(article.tags),
         "updated": history.updated.replace(tzinfo=None),
+        "owner": article.owner,
+        "review_by": article.review_by,
         "content_hash": article.content_hash,
         "record": json.dumps(record, default=str),
     }

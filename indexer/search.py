@@ -32,6 +32,7 @@ from .spelling import correct
 from .storage import Generation, IndexStorage
 from .suggestions import Completion, complete, related
 from .synonyms import SynonymSource
+from .tickets import ticket_query
 
 MAX_LIMIT = 100
 MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
@@ -75,6 +76,20 @@ class Hit:
     updated: str
     tags: tuple[str, ...]
     systems: tuple[str, ...]
+    summary: str = ""  # the article's opening words, for readers who want plain language
+    steps: tuple[str, ...] = ()  # first lines of its resolution steps
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """What review reports need of every article, read from columns (no stored records)."""
+
+    id: str
+    path: str
+    owner: str
+    review_by: str
+    updated: str
+    audience: str
 
 
 @dataclass(frozen=True)
@@ -318,9 +333,36 @@ class KnowledgeBase:
             updated=_iso(stored.get("updated")),
             tags=tuple(record["tags"]),
             systems=tuple(record["systems"]),
+            summary=record.get("summary", ""),
+            steps=tuple(record.get("steps", ())),
         )
 
     # ------------------------------------------------------------------ discovery
+
+    def suggest(self, subject: str, description: str, audiences: frozenset[str],
+                limit: int = 5) -> SearchResults:  # fmt: skip
+        """Articles most likely to resolve a ticket, from its subject and description."""
+        snapshot = self.snapshot()
+        query = ticket_query(snapshot, subject, description, snapshot.audience_mask(audiences))
+        return self.search(SearchRequest(q=query, audiences=audiences, limit=limit))
+
+    def catalogue(self, audiences: frozenset[str]) -> list[CatalogueEntry]:
+        """Every visible article's id, path, owner, review date and last change."""
+        snapshot = self.snapshot()
+        visible = snapshot.audience_mask(audiences)
+        internal = snapshot.term_mask("audience", ["internal"])
+        entries = []
+        for reader, offset in snapshot.leaves:
+            columns = [reader.column_reader(name) for name in ("id", "path", "owner", "review_by")]
+            updated = reader.column_reader("updated")
+            for doc in range(reader.doc_count_all()):
+                if visible[offset + doc]:
+                    ident, path, owner, review_by = (column[doc] for column in columns)
+                    entries.append(
+                        CatalogueEntry(ident, path, owner, review_by, _iso(updated[doc]),
+                                       "internal" if internal[offset + doc] else "public")
+                    )  # fmt: skip
+        return entries
 
     def autocomplete(self, text: str, audiences: frozenset[str]) -> list[Completion]:
         """Titles, error codes and tags for a half-typed query, from visible articles only."""

@@ -2,11 +2,19 @@
 
 /                       search page                  (views/search.py)
 /kb/<id>                article by permalink         (views/articles.py)
+/kb/<id>/feedback       "Was this helpful?" form     (views/articles.py)
+/tickets/<id>           articles that resolved it    (views/articles.py)
 /kb-files/<path>        images and attachments       (views/articles.py)
-/problems               files that failed to index   (views/articles.py)
+/problems               files that failed to index   (views/articles.py, tier 2)
+/help, /help/kb/<id>    tier-1 self-service          (views/selfserve.py)
+/help/escalate          hand over to tier 2          (views/selfserve.py)
+/admin/insights[.csv]   searches, feedback, review   (views/admin.py, admin)
 /api/search             JSON search                  (views/api.py)
-/api/articles/<id>      JSON article                 (views/api.py)
+/api/suggest            articles for a ticket's text (views/api.py)
+/api/autocomplete       completions                  (views/api.py)
+/api/articles/<id>      JSON article, related, feedback (views/api.py)
 /api/tickets/<id>       articles naming a ticket     (views/api.py)
+/api/openapi.json       the API description          (views/api.py)
 /healthz                health and freshness         (views/health.py)
 /login, /logout         token sign-in for browsers   (auth.py)
 /static/pygments.css    code highlighting styles
@@ -24,12 +32,15 @@ from flask import Flask, Response
 from indexer import IndexStorage, KnowledgeBase, pygments_css
 
 from . import auth, formatting
+from .activity import Activity
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .services import Services
-from .views import api, articles, health, search
+from .views import admin, api, articles, health, search, selfserve
 
 log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 1_000_000  # a ticket with pasted logs fits; anything bigger is refused (413)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -63,16 +74,23 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=30),
         JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["kb"] = found or Services(
-        kb=KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir)
-    )
+    services = found or Services(kb=KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir))
+    if services.activity is None:
+        services.activity = Activity(
+            config.activity_db,
+            retention_days=config.activity_retention_days,
+            feedback_per_hour=config.feedback_per_hour,
+            enabled=config.log_searches,
+        )
+    app.extensions["kb"] = services
 
     auth.init_app(app)
     formatting.init_app(app)
     register_error_handlers(app)
-    for blueprint in (search.bp, articles.bp, api.bp, health.bp):
+    for blueprint in (search.bp, articles.bp, selfserve.bp, admin.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/static/pygments.css")

@@ -4,14 +4,20 @@ Identity comes from a configured API token (``Authorization: Bearer ...``, or th
 session cookie set by the sign-in form), or from a trusted reverse-proxy header when that is
 enabled. Everyone else is anonymous and sees public articles only. Tokens are compared in
 constant time, and the cookie holds a hash of the token, never the token itself.
+
+Roles are ordered: anonymous < tier1 < tier2 < author < admin. Each role may do what the
+roles below it may, so a view states the least role it needs with :func:`requires`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -25,7 +31,8 @@ from flask import (
     url_for,
 )
 
-from .config import Config
+from .config import ROLES, Config
+from .errors import Forbidden, Unauthorized, wants_json
 
 PUBLIC = frozenset({"public"})
 EVERYTHING = frozenset({"public", "internal"})
@@ -36,6 +43,8 @@ ROLE_AUDIENCES = {
     "author": EVERYTHING,
     "admin": EVERYTHING,
 }
+
+RANKS = {role: rank for rank, role in enumerate(("anonymous", *ROLES))}
 
 bp = Blueprint("auth", __name__)
 
@@ -52,6 +61,10 @@ class Principal:
     @property
     def anonymous(self) -> bool:
         return self.role == "anonymous"
+
+    def has(self, role: str) -> bool:
+        """Whether this principal's role is ``role`` or above it."""
+        return RANKS.get(self.role, 0) >= RANKS[role]
 
 
 ANONYMOUS = Principal("anonymous", "anonymous")
@@ -95,12 +108,56 @@ def identify(config: Config) -> Principal:
     if config.proxy_user_header:
         user = request.headers.get(config.proxy_user_header, "").strip()
         if user:
-            return Principal(user, config.proxy_role)
+            return Principal(user, _proxy_role(config))
     return ANONYMOUS
+
+
+def _proxy_role(config: Config) -> str:
+    """The highest role any of the user's proxy-asserted groups maps to, else proxy_role."""
+    roles = [config.proxy_role]
+    if config.proxy_groups_header:
+        groups = request.headers.get(config.proxy_groups_header, "")
+        mapping = config.group_roles
+        roles += [mapping[g.strip()] for g in groups.split(",") if g.strip() in mapping]
+    return max(roles, key=RANKS.__getitem__)
 
 
 def current_principal() -> Principal:
     return g.get("principal", ANONYMOUS)
+
+
+def requires(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let a view run only for ``role`` and above. Anonymous pages are sent to sign in;
+    the API answers 401. Signed-in principals without the role get 403."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if principal.has(role):
+                return view(*args, **kwargs)
+            if principal.anonymous:
+                if not wants_json():
+                    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                raise Unauthorized("Sign in with a token: this needs the " + role + " role.")
+            raise Forbidden(f"This needs the {role} role; you are signed in as {principal.role}.")
+
+        return guarded
+
+    return decorate
+
+
+def visitor() -> str:
+    """A stable, anonymous id for whoever is asking: one per browser (kept in the signed
+    session cookie), else the principal and client address, hashed. Feedback is counted
+    once per visitor, and search refinements are grouped by it."""
+    if request.headers.get("Authorization") is None:
+        known = session.get("visitor")
+        if not isinstance(known, str):
+            known = session["visitor"] = secrets.token_urlsafe(12)
+        return known
+    seed = f"{current_principal().name}|{request.remote_addr}"
+    return "h:" + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
 def init_app(app: Flask) -> None:
@@ -123,13 +180,23 @@ def login():  # type: ignore[no-untyped-def]
         token = request.form.get("token", "").strip()
         role = _role_for_token(current_app.config["KB"], token) if token else None
         if role:
+            kept = session.get("visitor")
             session.clear()
             session["token_digest"] = _digest(token)
+            if kept:
+                session["visitor"] = kept
             session.permanent = True
-            return redirect(url_for("search.index"))
+            return redirect(safe_next(request.args.get("next", "")))
         error = "That token is not valid."
     status = 401 if error else 200
     return render_template("auth/login.html", error=error), status
+
+
+def safe_next(target: str) -> str:
+    """Only same-site paths: an open redirect after sign-in would help phishing."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("search.index")
 
 
 @bp.post("/logout")

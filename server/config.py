@@ -55,6 +55,17 @@ class Config:
         "from client requests.",
     )
     proxy_role: str = _setting("tier2", "Role given to users identified by proxy_user_header.")
+    proxy_groups_header: str = _setting(
+        "",
+        "Header set by the trusted proxy with the user's groups, comma-separated, e.g. "
+        "`X-Forwarded-Groups`. Off unless set.",
+    )
+    proxy_group_roles: str = _setting(
+        "",
+        "Groups that grant a role, as comma-separated group:role pairs, e.g. "
+        "`kb-admins:admin,kb-writers:author`. A user gets the highest role of their groups, "
+        "and at least proxy_role.",
+    )
     watch: bool = _setting(True, "Watch kb_dir and index changes as they are saved.")
     debounce_ms: int = _setting(
         100, "Quiet time after the last file event before indexing a burst."
@@ -67,12 +78,50 @@ class Config:
         "", "Signs session cookies. Generated and kept in index_dir when empty."
     )
     log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
+    activity_db: Path = _setting(
+        Path(".kb-state/activity.sqlite3"),
+        "SQLite file for search events, clicks and feedback (the insights page reads it). "
+        "Keep it: unlike the index, it cannot be rebuilt from kb_dir.",
+    )
+    log_searches: bool = _setting(
+        True, "Record searches and result clicks for the insights page (no names, no tokens)."
+    )
+    activity_retention_days: int = _setting(
+        180, "Search events and clicks older than this are deleted (feedback is kept)."
+    )
+    feedback_per_hour: int = _setting(
+        30, "Feedback a single visitor may give per hour; more is refused with 429."
+    )
+    escalation_url: str = _setting(
+        "",
+        'Where tier 1\'s "Escalate to tier 2" goes, e.g. '
+        "`https://desk.example.com/new?subject={query}&body={description}`. Placeholders, "
+        "URL-encoded: {query}, {articles} (ids looked at), {description} (both, as text). "
+        "Empty: a page with the text to paste into a ticket.",
+    )
+    stale_days: int = _setting(
+        365, "Insights list articles not changed in this many days as stale."
+    )
 
     @property
     def token_roles(self) -> dict[str, str]:
         """token -> role, parsed from :attr:`tokens` (validated at load time)."""
         pairs = (item.strip() for item in self.tokens.split(",") if item.strip())
         return {token: role for role, _, token in (p.partition(":") for p in pairs)}
+
+    @property
+    def group_roles(self) -> dict[str, str]:
+        """proxy group -> role, parsed from :attr:`proxy_group_roles` (validated at load)."""
+        return dict(_group_pairs(self.proxy_group_roles))
+
+
+def _group_pairs(text: str) -> list[tuple[str, str]]:
+    """``group:role`` items of a comma-separated setting; a group name may hold colons."""
+    found = []
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        group, _, role = item.rpartition(":")
+        found.append((group.strip(), role.strip()))
+    return found
 
 
 SETTINGS = {f.name: f for f in dataclasses.fields(Config)}
@@ -123,6 +172,25 @@ def _validate(config: Config) -> list[str]:
             problems.append(f"tokens: unknown role {role!r}; roles are {', '.join(ROLES)}")
         elif len(token) < 8:
             problems.append(f"tokens: the token for {role} is shorter than 8 characters")
+    for group, role in _group_pairs(config.proxy_group_roles):
+        if not group or role not in ROLES:
+            problems.append(
+                f"proxy_group_roles: {group}:{role} must be group:role, roles {', '.join(ROLES)}"
+            )
+    if config.activity_retention_days < 1:
+        problems.append("activity_retention_days: must be 1 or more")
+    if config.feedback_per_hour < 1:
+        problems.append("feedback_per_hour: must be 1 or more")
+    if config.stale_days < 1:
+        problems.append("stale_days: must be 1 or more")
+    if config.escalation_url:
+        try:
+            config.escalation_url.format(query="", articles="", description="")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(
+                f"escalation_url: unknown or broken placeholder {exc}; "
+                "use {query}, {articles}, {description}"
+            )
     if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append("log_level: must be DEBUG, INFO, WARNING or ERROR")
     try:

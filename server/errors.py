@@ -29,8 +29,20 @@ class BadRequest(ApiError):
     status = 400
 
 
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
 class NotFound(ApiError):
     status = 404
+
+
+class TooManyRequests(ApiError):
+    status = 429
 
 
 class Unavailable(ApiError):

@@ -8,12 +8,15 @@ from flask import current_app
 
 from indexer import Indexer, KnowledgeBase, Watcher
 
+from .activity import Activity
+
 
 @dataclass
 class Services:
     kb: KnowledgeBase
     indexer: Indexer | None = None  # present when this process also writes the index
     watcher: Watcher | None = None  # present when this process watches kb_dir
+    activity: Activity | None = None  # search events and feedback; set by the app factory
 
 
 def services() -> Services:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 MARKER = "zanzibarquokka"
 TIER2_TOKEN = "tier2-token-for-tests"
+TIER1_TOKEN = "tier1-token-for-tests"
+ADMIN_TOKEN = "admin-token-for-tests"
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
 

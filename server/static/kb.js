@@ -1,7 +1,8 @@
 // Light progressive enhancement: everything works without it.
 // 1. Search as you type: fetch the results fragment and swap it in.
 // 2. Autocomplete: titles, error codes and tags under the search box (arrow keys + Enter).
-// 3. Copy buttons for permalinks.
+// 3. Copy buttons: permalinks for tickets (whole article, a selected passage, a section).
+// 4. "Was this helpful?" without a page reload.
 (function () {
   "use strict";
 
@@ -104,27 +105,145 @@
     input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
+  function copyText(text, status) {
+    function done(ok) { if (status) status.textContent = ok ? "Copied" : "Press Ctrl+C to copy"; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+      return;
+    }
+    var field = document.createElement("textarea");
+    field.value = text;
+    field.setAttribute("readonly", "");
+    field.className = "offscreen";
+    document.body.appendChild(field);
+    field.select();
+    done(document.execCommand && document.execCommand("copy"));
+    document.body.removeChild(field);
+  }
+
+  // Text fragments (#:~:text=start,end) need -, & and , escaped inside each part.
+  function fragmentPart(text) {
+    return encodeURIComponent(text).replace(/-/g, "%2D").replace(/,/g, "%2C").replace(/&/g, "%26");
+  }
+  function textFragment(selected) {
+    var words = selected.replace(/\s+/g, " ").trim().split(" ");
+    if (words.length <= 8) return ":~:text=" + fragmentPart(words.join(" "));
+    return ":~:text=" + fragmentPart(words.slice(0, 4).join(" ")) + "," + fragmentPart(words.slice(-4).join(" "));
+  }
+
+  // What to copy for a ticket: the whole article, the selected passage, or one section.
+  function ticketLink(panel, kind, selected, section) {
+    var url = panel.dataset.url;
+    var label = panel.dataset.id + ": " + panel.dataset.title;
+    if (section) {
+      url += "#" + section.id;
+      label += " › " + section.text;
+    } else if (selected) {
+      url += "#" + textFragment(selected);
+    }
+    return kind === "markdown" ? "[" + label + "](" + url + ")" : url;
+  }
+
   function setupCopyButtons() {
+    var panel = document.querySelector(".ticket-link[data-url]");
+    var body = document.querySelector(".article .body");
+    var selected = "";
+    if (panel && body) {
+      var remember = function () {
+        var selection = window.getSelection();
+        var inside = selection && selection.rangeCount && body.contains(selection.anchorNode);
+        selected = inside ? selection.toString().trim() : "";
+      };
+      body.addEventListener("mouseup", remember);
+      body.addEventListener("keyup", remember);
+      body.querySelectorAll("h2[id], h3[id]").forEach(function (heading) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "copy-section";
+        button.textContent = "¶";
+        button.title = "Copy a link to this section for a ticket";
+        button.setAttribute("aria-label", "Copy link to section " + heading.textContent.replace(/#\s*$/, "").trim());
+        button.addEventListener("click", function () {
+          var section = { id: heading.id, text: heading.textContent.replace(/#\s*$/, "").trim() };
+          copyText(ticketLink(panel, "markdown", "", section), panel.querySelector(".copied"));
+        });
+        heading.appendChild(button);
+      });
+    }
     document.querySelectorAll("button.copy").forEach(function (button) {
       button.addEventListener("click", function () {
-        var text = button.getAttribute("data-copy");
         var status = button.parentElement.querySelector(".copied");
-        function done(ok) { if (status) status.textContent = ok ? "Copied" : "Press Ctrl+C to copy"; }
-        if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
-        } else {
-          var field = document.getElementById("permalink");
-          field.value = text;
-          field.select();
-          done(document.execCommand && document.execCommand("copy"));
-        }
+        var text = button.getAttribute("data-copy");
+        if (panel && panel.contains(button)) text = ticketLink(panel, button.dataset.kind, selected, null);
+        copyText(text, status);
       });
     });
+  }
+
+  // "Was this helpful?": vote at once, then offer the comment box; one vote per reader.
+  function setupFeedback() {
+    var form = document.querySelector("form.feedback-form");
+    if (!form) return;
+    var status = form.parentElement.querySelector(".feedback-status");
+    var comment = form.querySelector(".comment");
+    var send = form.querySelector(".send-comment");
+    var answer = null;
+    comment.hidden = true;
+    function post(helpful, text) {
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (b) { b.disabled = true; });
+      return fetch(form.dataset.api, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ helpful: helpful, comment: text || "" })
+      }).then(function (r) {
+        return r.json().then(function (data) { return { ok: r.ok, data: data }; });
+      }).then(function (reply) {
+        buttons.forEach(function (b) { b.disabled = false; });
+        if (!reply.ok) { status.textContent = reply.data.error ? reply.data.error.message : "Could not save."; return false; }
+        return true;
+      }).catch(function () {
+        buttons.forEach(function (b) { b.disabled = false; });
+        status.textContent = "Could not save your feedback; check your connection.";
+        return false;
+      });
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = event.submitter;
+      if (button && button.value) {
+        answer = button.value === "yes";
+        form.querySelectorAll("button.vote").forEach(function (b) { b.setAttribute("aria-pressed", b === button ? "true" : "false"); });
+        post(answer, "").then(function (ok) {
+          if (!ok) return;
+          status.textContent = answer ? "Thanks! Glad it helped." : "Thanks. What was missing? Add a comment for the authors, or escalate to tier 2.";
+          comment.hidden = false;
+          send.hidden = false;
+        });
+      } else if (answer !== null) {
+        post(answer, form.querySelector("textarea").value).then(function (ok) {
+          if (!ok) return;
+          status.textContent = "Thanks, the authors will see your comment.";
+          comment.hidden = true;
+        });
+      }
+    });
+  }
+
+  // Result links carry ?from=<search>.<rank> so clicks can be counted; keep the address clean.
+  function dropTrackingParameter() {
+    var params = new URLSearchParams(window.location.search);
+    if (!params.has("from")) return;
+    params.delete("from");
+    var query = params.toString();
+    window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     setupSearchAsYouType();
     setupAutocomplete();
     setupCopyButtons();
+    setupFeedback();
+    dropTrackingParameter();
   });
 })();

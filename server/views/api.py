@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
 
 from indexer import ArticleRecord, Hit, SearchResults
 
 from ..auth import current_principal
-from ..errors import NotFound
+from ..errors import BadRequest, NotFound
+from ..feedback import record_feedback
 from ..formatting import permalink
+from ..openapi import document
 from ..params import search_request
 from ..rendering import render_article
 from ..services import services
+from ..tracking import log_search
 from .articles import NOT_FOUND
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+SUGGEST_LIMIT = 5
+MAX_SUGGEST_LIMIT = 20
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -38,6 +45,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "updated": hit.updated,
         "tags": list(hit.tags),
         "systems": list(hit.systems),
+        "summary": hit.summary,
+        "steps": list(hit.steps),
     }
 
 
@@ -73,6 +82,7 @@ def article_summary(article: ArticleRecord) -> dict[str, Any]:
 def search():  # type: ignore[no-untyped-def]
     """Search articles: ?q=&limit=&page=&type=&system=&tag=&sort=relevance|updated."""
     results = services().kb.search(search_request(request.args, current_principal()))
+    log_search(results, "api")
     return jsonify(results_json(results))
 
 
@@ -137,6 +147,52 @@ def article(ref: str):  # type: ignore[no-untyped-def]
             "toc": [{"level": t.level, "anchor": t.anchor, "title": t.title} for t in body.toc],
         }
     )
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("send a JSON object, with Content-Type: application/json")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value
+
+
+@bp.post("/suggest")
+def suggest():  # type: ignore[no-untyped-def]
+    """Articles most likely to resolve a ticket: {"subject": ..., "description": ...}."""
+    body = _json_object()
+    subject, description = _text(body, "subject"), _text(body, "description")
+    if not (subject.strip() or description.strip()):
+        raise BadRequest("give a subject or a description")
+    limit = body.get("limit", SUGGEST_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SUGGEST_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_SUGGEST_LIMIT}")
+    results = services().kb.suggest(subject, description, current_principal().audiences, limit)
+    return jsonify(results_json(results))
+
+
+@bp.post("/articles/<path:ref>/feedback")
+def feedback(ref: str):  # type: ignore[no-untyped-def]
+    """Was this article helpful? {"helpful": true|false, "comment": "..."}; one vote each."""
+    record = _visible_article(ref, ".feedback")
+    body = _json_object()
+    helpful = body.get("helpful")
+    if not isinstance(helpful, bool):
+        raise BadRequest("helpful must be true or false")
+    new = record_feedback(record.id, helpful, _text(body, "comment"))
+    return jsonify({"id": record.id, "helpful": helpful, "counted": new}), 201 if new else 200
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(document(current_app.config["KB"].base_url.rstrip("/")))
 
 
 @bp.get("/tickets/<path:ticket>")

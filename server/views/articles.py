@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 
-from ..auth import current_principal
-from ..errors import NotFound
+from ..auth import current_principal, requires, safe_next
+from ..errors import ApiError, BadRequest, NotFound
+from ..feedback import record_feedback
 from ..rendering import render_article
 from ..services import services
+from ..tracking import log_click
 
 bp = Blueprint("articles", __name__)
 
@@ -23,11 +34,39 @@ def article(ref: str):  # type: ignore[no-untyped-def]
         return redirect(f"/kb/{found.redirect_to}", code=301)
     if found.article is None:
         raise NotFound(NOT_FOUND)
+    log_click(found.article.id)
     body = render_article(found.article, principal.audiences)
     related = services().kb.related(found.article.id, principal.audiences)
     return render_template(
         "articles/article.html", article=found.article, body=body, related=related
     )
+
+
+@bp.post("/kb/<path:ref>/feedback")
+def feedback(ref: str):  # type: ignore[no-untyped-def]
+    """The article page's "Was this helpful?" form (the page's script uses the JSON API)."""
+    found = services().kb.lookup(ref, current_principal().audiences)
+    if found.article is None:
+        raise NotFound(NOT_FOUND)
+    answer = request.form.get("helpful", "")
+    if answer not in ("yes", "no"):
+        raise BadRequest("Choose yes or no.")
+    own_page = url_for("articles.article", ref=found.article.id)
+    back = safe_next(request.form.get("return_to") or own_page) + "#feedback"
+    try:
+        record_feedback(found.article.id, answer == "yes", request.form.get("comment", ""))
+    except ApiError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    flash("Thanks for your feedback.", "ok")
+    return redirect(back)
+
+
+@bp.get("/tickets/<path:ticket>")
+def ticket(ticket: str):  # type: ignore[no-untyped-def]
+    """The articles that resolved a ticket, with links ready to paste into it."""
+    articles = services().kb.by_ticket(ticket, current_principal().audiences)
+    return render_template("tickets/ticket.html", ticket=ticket.strip(), articles=articles)
 
 
 @bp.get("/kb-files/<path:relpath>")
@@ -44,11 +83,9 @@ def asset(relpath: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/problems")
+@requires("tier2")
 def problems():  # type: ignore[no-untyped-def]
-    """Articles that could not be indexed, with file and line (signed-in users only)."""
-    principal = current_principal()
-    if principal.anonymous:
-        raise NotFound("Sign in to see indexing problems.")
+    """Articles that could not be indexed, with file and line (they name internal files)."""
     indexer = services().indexer
     found = sorted(indexer.problems.values(), key=lambda e: e.path) if indexer else []
     return render_template("articles/problems.html", problems=found)

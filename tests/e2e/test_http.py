@@ -476,7 +476,8 @@ def test_broken_edit_keeps_last_good_version(live_server: LiveServer) -> None:
     listing = fetch(live_server, "/problems", TIER2)
     assert listing.status == 200
     assert "email/outlook-prompt.md" in listing.text
-    assert fetch(live_server, "/problems").status == 404  # not for anonymous readers
+    anonymous = fetch(live_server, "/problems", follow=False)  # not for anonymous readers
+    assert anonymous.status == 302 and "/login" in anonymous.headers["Location"]
 
     word = "fixedagainzork"
     path.write_text(good + f"\n{word}\n")

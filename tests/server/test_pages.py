@@ -48,5 +48,7 @@ def test_security_headers(client: FlaskClient) -> None:
 
 
 def test_problems_page_needs_sign_in(client: FlaskClient, tier2_headers: dict[str, str]) -> None:
-    assert client.get("/problems").status_code == 404
+    anonymous = client.get("/problems")
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/login?next=/problems"
     assert client.get("/problems", headers=tier2_headers).status_code == 200

@@ -1,0 +1,304 @@
+"""Search events, result clicks and article feedback, kept in one SQLite file.
+
+Why a queue: a search must not wait for a disk write. Recording an event only puts a tuple on
+a queue (microseconds); one writer thread inserts them in batches. The writer also folds
+search-as-you-type into one search: when a visitor's next query extends or shortens the
+previous one within a few seconds and nothing was clicked in between, the earlier row is
+dropped, so "kerb", "kerber", "kerberos" count as one search for "kerberos".
+
+Feedback is written at once instead, because the visitor is told whether it counted. There is
+one row per article and visitor, so a double click, or changing one's mind, never counts
+twice. SQLite in WAL mode lets several server processes share the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS searches (
+    id TEXT PRIMARY KEY,          -- carried by result links, so clicks find their search
+    at REAL NOT NULL,             -- unix time
+    visitor TEXT NOT NULL,        -- anonymous per-browser id, never a name or token
+    role TEXT NOT NULL,
+    source TEXT NOT NULL,         -- page, help (tier-1 page), api, suggest
+    query TEXT NOT NULL,
+    normalised TEXT NOT NULL,     -- lowercase, single spaces: what reports group by
+    total INTEGER NOT NULL,
+    shown TEXT NOT NULL           -- JSON array of the article ids on the first page
+);
+CREATE INDEX IF NOT EXISTS searches_at ON searches (at);
+CREATE TABLE IF NOT EXISTS clicks (
+    search_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (search_id, article_id)
+);
+CREATE INDEX IF NOT EXISTS clicks_at ON clicks (at);
+CREATE TABLE IF NOT EXISTS feedback (
+    article_id TEXT NOT NULL,
+    voter TEXT NOT NULL,
+    helpful INTEGER NOT NULL,     -- 1 yes, 0 no
+    comment TEXT NOT NULL DEFAULT '',
+    at REAL NOT NULL,
+    PRIMARY KEY (article_id, voter)
+);
+CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
+"""
+REFINE_SECONDS = 8.0  # a query edited within this time replaces the one before it
+BATCH_SECONDS = 0.5
+PRUNE_EVERY_SECONDS = 3600.0
+MAX_COMMENT_CHARS = 2000
+
+
+class ActivityUnavailable(Exception):
+    """The activity store cannot be written (bad path, read-only or full disk)."""
+
+
+class FeedbackLimited(Exception):
+    """This visitor gave too much feedback in the last hour."""
+
+
+@dataclass(frozen=True)
+class SearchEvent:
+    id: str
+    at: float
+    visitor: str
+    role: str
+    source: str
+    query: str
+    total: int
+    shown: tuple[str, ...]
+
+    @property
+    def normalised(self) -> str:
+        return " ".join(self.query.lower().split())
+
+
+@dataclass(frozen=True)
+class ClickEvent:
+    search_id: str
+    article_id: str
+    rank: int
+    at: float
+
+
+@dataclass(frozen=True)
+class _Flush:
+    done: threading.Event
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
+class Activity:
+    """The store: queued search and click events, synchronous feedback, read connections."""
+
+    def __init__(self, path: Path, retention_days: int = 180, feedback_per_hour: int = 30,
+                 enabled: bool = True) -> None:  # fmt: skip
+        self.path = Path(path)
+        self.retention_seconds = retention_days * 86_400
+        self.feedback_per_hour = feedback_per_hour
+        self.enabled = enabled
+        self.problem: str | None = None
+        self.dropped = 0
+        self._queue: queue.SimpleQueue[SearchEvent | ClickEvent | _Flush] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(connect(self.path)) as connection:
+                connection.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            self.problem = f"activity store {self.path} cannot be written: {exc}"
+            log.warning("%s; searches are not recorded and feedback is refused", self.problem)
+
+    # ------------------------------------------------------------------ queued events
+
+    def record(self, event: SearchEvent | ClickEvent) -> None:
+        """Queue an event for the writer thread; never blocks, never raises."""
+        if not self.enabled or self.problem:
+            return
+        if self._thread is None:
+            self._start()
+        self._queue.put(event)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far is written (tests and shutdown)."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        self._queue.put(_Flush(done))
+        return done.wait(timeout)
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._write_forever, name="activity-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _write_forever(self) -> None:
+        connection = connect(self.path)
+        last: dict[tuple[str, str], SearchEvent] = {}  # (visitor, source) -> latest search
+        next_prune = 0.0  # prune with the first batch, then hourly
+        while True:
+            batch = [self._queue.get()]
+            deadline = time.monotonic() + BATCH_SECONDS
+            while not isinstance(batch[-1], _Flush) and time.monotonic() < deadline:
+                try:
+                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            try:
+                self._write(connection, batch, last)
+                if time.monotonic() >= next_prune:
+                    self._prune(connection)
+                    next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            except sqlite3.Error as exc:
+                self.dropped += len(batch)
+                log.warning("could not record %d activity events: %s", len(batch), exc)
+            for item in batch:
+                if isinstance(item, _Flush):
+                    item.done.set()
+
+    def _write(self, connection: sqlite3.Connection, batch: list,
+               last: dict[tuple[str, str], SearchEvent]) -> None:  # fmt: skip
+        searches, clicks, superseded = [], [], []
+        for item in batch:
+            if isinstance(item, SearchEvent):
+                key = (item.visitor, item.source)
+                before = last.get(key)
+                if before is not None and _refines(before, item):
+                    superseded.append(before.id)
+                last[key] = item
+                searches.append(item)
+            elif isinstance(item, ClickEvent):
+                clicks.append(item)
+                for key, before in list(last.items()):
+                    if before.id == item.search_id:
+                        del last[key]  # a clicked search is kept, whatever is typed next
+        if len(last) > 10_000:
+            last.clear()
+        dropped = set(superseded)
+        in_batch = {e.id for e in searches}
+        connection.execute("BEGIN")
+        connection.executemany(
+            "INSERT OR IGNORE INTO searches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.id,
+                    e.at,
+                    e.visitor,
+                    e.role,
+                    e.source,
+                    e.query,
+                    e.normalised,
+                    e.total,
+                    json.dumps(list(e.shown)),
+                )
+                for e in searches
+                if e.id not in dropped
+            ],
+        )
+        connection.executemany(
+            "DELETE FROM searches WHERE id = ?", [(i,) for i in dropped - in_batch]
+        )
+        connection.executemany(
+            "INSERT OR IGNORE INTO clicks VALUES (?, ?, ?, ?)",
+            [(c.search_id, c.article_id, c.rank, c.at) for c in clicks],
+        )
+        connection.execute("COMMIT")
+
+    def _prune(self, connection: sqlite3.Connection) -> None:
+        cutoff = time.time() - self.retention_seconds
+        connection.execute("DELETE FROM searches WHERE at < ?", (cutoff,))
+        connection.execute("DELETE FROM clicks WHERE at < ?", (cutoff,))
+
+    # ------------------------------------------------------------------ feedback
+
+    def feedback(self, article_id: str, voter: str, helpful: bool, comment: str = "") -> bool:
+        """Record one visitor's vote on an article; True if it is new, False if it replaced
+        their earlier vote. Raises :class:`FeedbackLimited` or :class:`ActivityUnavailable`."""
+        if self.problem:
+            raise ActivityUnavailable(self.problem)
+        now = time.time()
+        try:
+            with closing(connect(self.path)) as connection:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    existing = connection.execute(
+                        "SELECT comment FROM feedback WHERE article_id = ? AND voter = ?",
+                        (article_id, voter),
+                    ).fetchone()
+                    if existing is None:
+                        (recent,) = connection.execute(
+                            "SELECT count(*) FROM feedback WHERE voter = ? AND at > ?",
+                            (voter, now - 3600),
+                        ).fetchone()
+                        if recent >= self.feedback_per_hour:
+                            raise FeedbackLimited(
+                                f"at most {self.feedback_per_hour} articles an hour"
+                            )
+                    kept = comment.strip()[:MAX_COMMENT_CHARS] or (existing or ("",))[0]
+                    connection.execute(
+                        "INSERT INTO feedback VALUES (?, ?, ?, ?, ?) ON CONFLICT "
+                        "(article_id, voter) DO UPDATE SET helpful = excluded.helpful, "
+                        "comment = excluded.comment, at = excluded.at",
+                        (article_id, voter, int(helpful), kept, now),
+                    )
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise ActivityUnavailable(f"feedback could not be saved: {exc}") from exc
+        return existing is None
+
+    def votes(self, article_id: str) -> tuple[int, int]:
+        """(helpful, not helpful) counts for one article."""
+        with self.reading() as connection:
+            row = connection.execute(
+                "SELECT coalesce(sum(helpful), 0), count(*) - coalesce(sum(helpful), 0) "
+                "FROM feedback WHERE article_id = ?",
+                (article_id,),
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    # ------------------------------------------------------------------ reading
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reports; raises :class:`ActivityUnavailable` if there is none."""
+        if self.problem:
+            raise ActivityUnavailable(self.problem)
+        try:
+            with closing(connect(self.path)) as connection:
+                yield connection
+        except sqlite3.Error as exc:
+            raise ActivityUnavailable(f"activity store {self.path}: {exc}") from exc
+
+
+def _refines(before: SearchEvent, after: SearchEvent) -> bool:
+    """Whether ``after`` is ``before`` still being typed (or backspaced)."""
+    if after.at - before.at > REFINE_SECONDS:
+        return False
+    old, new = before.normalised, after.normalised
+    return new.startswith(old) or old.startswith(new)

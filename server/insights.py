@@ -1,0 +1,268 @@
+"""What the team needs to know about the knowledge base, from the activity store and the index.
+
+Each report is a :class:`Table` (column names and rows), so the page and its CSV export show
+the same thing. Searches count from the search page, the self-service page and the API;
+"no click" only from the two pages, since an API caller's clicks are never seen.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from indexer import CatalogueEntry, KnowledgeBase
+
+from .activity import Activity
+from .auth import EVERYTHING
+from .charts import Series, daily_chart
+
+PAGE_SOURCES = ("page", "help")
+ROW_LIMIT = 50  # rows shown per table on the page; the CSV has them all
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Period:
+    days: int
+    today: dt.date
+
+    @property
+    def start(self) -> float:
+        first = self.today - dt.timedelta(days=self.days - 1)
+        return dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC).timestamp()
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.today - dt.timedelta(days=n) for n in range(self.days - 1, -1, -1)]
+
+
+def _per_day(connection: sqlite3.Connection, sql: str, period: Period) -> dict[str, tuple]:
+    return {row[0]: row[1:] for row in connection.execute(sql, (period.start,))}
+
+
+def charts(connection: sqlite3.Connection, period: Period) -> list[str]:
+    """Searches (and those with no result), clicks and feedback per day, as SVG."""
+    searches = _per_day(
+        connection,
+        "SELECT date(at, 'unixepoch'), count(*), sum(total = 0) FROM searches "
+        "WHERE at >= ? GROUP BY 1",
+        period,
+    )
+    clicks = _per_day(
+        connection, "SELECT date(at, 'unixepoch'), count(*) FROM clicks WHERE at >= ? GROUP BY 1",
+        period,
+    )  # fmt: skip
+    votes = _per_day(
+        connection,
+        "SELECT date(at, 'unixepoch'), sum(helpful), count(*) - sum(helpful) FROM feedback "
+        "WHERE at >= ? GROUP BY 1",
+        period,
+    )
+    days = period.dates
+    keys = [d.isoformat() for d in days]
+
+    def column(found: dict[str, tuple], index: int) -> list[int]:
+        return [int(found.get(key, (0, 0))[index] or 0) for key in keys]
+
+    return [
+        daily_chart(days, [Series("Searches", column(searches, 0), "s-searches"),
+                           Series("No results", column(searches, 1), "s-zero"),
+                           Series("Result clicks", column(clicks, 0), "s-clicks")],
+                    title="Searches per day"),
+        daily_chart(days, [Series("Helpful", column(votes, 0), "s-helpful"),
+                           Series("Not helpful", column(votes, 1), "s-unhelpful")],
+                    title="Feedback per day"),
+    ]  # fmt: skip
+
+
+_QUERY_REPORT = """
+SELECT s.normalised, count(*) AS searches, round(avg(s.total), 1),
+       sum(EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id)) AS clicked,
+       datetime(max(s.at), 'unixepoch')
+FROM searches s WHERE s.at >= ? {where}
+GROUP BY s.normalised {having}
+ORDER BY searches DESC, max(s.at) DESC
+"""
+
+
+def top_queries(connection: sqlite3.Connection, period: Period) -> Table:
+    rows = connection.execute(_QUERY_REPORT.format(where="", having=""), (period.start,))
+    return Table(
+        "Top queries",
+        ("query", "searches", "average results", "searches with a click", "last searched"),
+        [tuple(r) for r in rows],
+    )
+
+
+def zero_results(connection: sqlite3.Connection, period: Period) -> Table:
+    rows = connection.execute(
+        _QUERY_REPORT.format(where="AND s.total = 0", having=""), (period.start,)
+    )
+    return Table(
+        "Queries with no results",
+        ("query", "searches", "average results", "searches with a click", "last searched"),
+        [tuple(r) for r in rows],
+        note="Content gaps: what people looked for and the knowledge base does not have.",
+    )
+
+
+def no_clicks(connection: sqlite3.Connection, period: Period) -> Table:
+    sources = ", ".join(f"'{s}'" for s in PAGE_SOURCES)
+    rows = connection.execute(
+        _QUERY_REPORT.format(
+            where=f"AND s.total > 0 AND s.source IN ({sources})", having="HAVING clicked = 0"
+        ),
+        (period.start,),
+    )
+    return Table(
+        "Queries with results but no click",
+        ("query", "searches", "average results", "searches with a click", "last searched"),
+        [tuple(r) for r in rows],
+        note="The results did not look right: titles or summaries may need work.",
+    )
+
+
+def _titles(kb: KnowledgeBase, ids: list[str]) -> dict[str, str]:
+    found = {}
+    for article_id in ids:
+        article = kb.lookup(article_id, EVERYTHING).article
+        found[article_id] = article.title if article else "(deleted)"
+    return found
+
+
+def articles(connection: sqlite3.Connection, kb: KnowledgeBase, period: Period) -> Table:
+    """Click-through and feedback per article that appeared in results or got votes."""
+    sources = ", ".join(f"'{s}'" for s in PAGE_SOURCES)
+    shown = dict(connection.execute(
+        f"SELECT j.value, count(*) FROM searches s, json_each(s.shown) j "
+        f"WHERE s.at >= ? AND s.source IN ({sources}) GROUP BY j.value", (period.start,)))  # fmt: skip
+    clicked = dict(connection.execute(
+        "SELECT article_id, count(*) FROM clicks WHERE at >= ? GROUP BY 1", (period.start,)))  # fmt: skip
+    votes = {a: (y, n) for a, y, n in connection.execute(
+        "SELECT article_id, sum(helpful), count(*) - sum(helpful) FROM feedback "
+        "WHERE at >= ? GROUP BY 1", (period.start,))}  # fmt: skip
+    ids = sorted(set(shown) | set(clicked) | set(votes),
+                 key=lambda a: (-clicked.get(a, 0), -shown.get(a, 0), a))  # fmt: skip
+    titles = _titles(kb, ids)
+    rows = []
+    for article_id in ids:
+        impressions, clicks = shown.get(article_id, 0), clicked.get(article_id, 0)
+        rate = f"{100 * clicks / impressions:.0f}%" if impressions else ""
+        helpful, unhelpful = votes.get(article_id, (0, 0))
+        rows.append((article_id, titles[article_id], impressions, clicks, rate, helpful, unhelpful))
+    return Table(
+        "Click-through per article",
+        ("id", "title", "shown in results", "clicks", "click-through", "helpful", "not helpful"),
+        rows,
+    )
+
+
+def least_helpful(connection: sqlite3.Connection, kb: KnowledgeBase, period: Period) -> Table:
+    """Articles readers said did not help, worst first, with their latest comments."""
+    rows = connection.execute(
+        """
+        SELECT article_id, sum(helpful), count(*) - sum(helpful) AS unhelpful,
+               group_concat(CASE WHEN helpful = 0 AND comment != '' THEN comment END, ' | ')
+        FROM feedback WHERE at >= ? GROUP BY article_id HAVING unhelpful > 0
+        ORDER BY (sum(helpful) + 1.0) / (count(*) + 2.0), unhelpful DESC
+        """,
+        (period.start,),
+    ).fetchall()
+    titles = _titles(kb, [r[0] for r in rows])
+    return Table(
+        "Least helpful articles",
+        ("id", "title", "helpful", "not helpful", "comments"),
+        [(a, titles[a], y, n, comments or "") for a, y, n, comments in rows],
+    )
+
+
+def review(kb: KnowledgeBase, entries: list[CatalogueEntry], stale_days: int,
+           today: dt.date) -> Table:  # fmt: skip
+    """Articles past their review date, then those unchanged for ``stale_days``."""
+    stale_before = (today - dt.timedelta(days=stale_days)).isoformat()
+    overdue = sorted((e for e in entries if e.review_by and e.review_by < today.isoformat()),
+                     key=lambda e: e.review_by)  # fmt: skip
+    flagged = {e.id for e in overdue}
+    stale = sorted((e for e in entries if e.updated and e.updated[:10] < stale_before
+                    and e.id not in flagged), key=lambda e: e.updated)  # fmt: skip
+    listed = [("review overdue", e) for e in overdue] + [("not changed", e) for e in stale]
+    titles = _titles(kb, [e.id for _, e in listed[:ROW_LIMIT]])
+    return Table(
+        "Articles to review",
+        ("why", "id", "title", "owner", "review by", "last changed", "path"),
+        [
+            (why, e.id, titles.get(e.id, ""), e.owner, e.review_by, e.updated[:10], e.path)
+            for why, e in listed
+        ],
+        note=f"Past their review_by date, or not changed in {stale_days} days.",
+    )
+
+
+def owners(entries: list[CatalogueEntry], stale_days: int, today: dt.date) -> Table:
+    stale_before = (today - dt.timedelta(days=stale_days)).isoformat()
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for entry in entries:
+        row = counts[entry.owner or "(no owner)"]
+        row[0] += 1
+        row[1] += entry.audience == "internal"
+        row[2] += bool(entry.review_by) and entry.review_by < today.isoformat()
+        row[3] += bool(entry.updated) and entry.updated[:10] < stale_before
+    return Table(
+        "Articles by owner",
+        ("owner", "articles", "internal", "review overdue", "not changed"),
+        [(owner, *row) for owner, row in sorted(counts.items(), key=lambda i: (-i[1][0], i[0]))],
+    )
+
+
+def build(activity: Activity, kb: KnowledgeBase, days: int, stale_days: int,
+          only: str | None = None) -> tuple[list[Table], list[str]]:  # fmt: skip
+    """Every report (or just ``only``) and the charts, for a period ending today."""
+    period = Period(days, dt.datetime.fromtimestamp(time.time(), dt.UTC).date())
+    entries = kb.catalogue(EVERYTHING)
+    with activity.reading() as connection:
+        builders: dict[str, Callable[[], Table]] = {
+            "top-queries": lambda: top_queries(connection, period),
+            "zero-results": lambda: zero_results(connection, period),
+            "no-clicks": lambda: no_clicks(connection, period),
+            "articles": lambda: articles(connection, kb, period),
+            "least-helpful": lambda: least_helpful(connection, kb, period),
+            "review": lambda: review(kb, entries, stale_days, period.today),
+            "owners": lambda: owners(entries, stale_days, period.today),
+        }
+        if only is not None:
+            return [builders[only]()], []
+        return [make() for make in builders.values()], charts(connection, period)
+
+
+REPORT_SLUGS = (
+    "top-queries", "zero-results", "no-clicks", "articles", "least-helpful", "review", "owners",
+)  # fmt: skip
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([_safe_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _safe_cell(value: object) -> object:
+    """Spreadsheets run cells starting with = + - @ as formulas; a query must not."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

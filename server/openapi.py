@@ -1,0 +1,369 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``/api/openapi.json``.
+
+Written by hand, next to the views, and kept true by ``tests/server/test_openapi.py``: every
+``/api`` route must be described (and nothing else), and real responses must validate
+against the schemas below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+STRINGS = {"type": "array", "items": STRING}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(["error"], error=_obj(["status", "message"], status=INTEGER, message=STRING)),
+    "Hit": _obj(
+        [
+            "id",
+            "title",
+            "path",
+            "url",
+            "type",
+            "snippet",
+            "section",
+            "score",
+            "updated",
+            "tags",
+            "systems",
+            "summary",
+            "steps",
+        ],
+        id=STRING,
+        title=STRING,
+        path=STRING,
+        url={**STRING, "description": "Permalink, safe to paste into a ticket."},
+        type=STRING,
+        snippet={**STRING, "description": "HTML: escaped text with <mark> around matches."},
+        section=_nullable(
+            _obj(["heading", "anchor", "url"], heading=STRING, anchor=STRING, url=STRING)
+        ),
+        score={"type": "number"},
+        updated=STRING,
+        tags=STRINGS,
+        systems=STRINGS,
+        summary={**STRING, "description": "The article's opening words, plain text."},
+        steps={**STRINGS, "description": "First lines of the resolution steps."},
+    ),
+    "SearchResults": _obj(
+        [
+            "query",
+            "total",
+            "page",
+            "pages",
+            "limit",
+            "took_ms",
+            "did_you_mean",
+            "results",
+            "facets",
+        ],
+        query={**STRING, "description": "The query run (for /api/suggest: built from the ticket)."},
+        total=INTEGER,
+        page=INTEGER,
+        pages=INTEGER,
+        limit=INTEGER,
+        took_ms={"type": "number"},
+        did_you_mean=_nullable(STRING),
+        results={"type": "array", "items": _ref("Hit")},
+        facets={
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": _obj(["value", "count"], value=STRING, count=INTEGER),
+            },
+        },
+    ),
+    "Ticket": {
+        **_obj(
+            [],
+            subject=STRING,
+            description=STRING,
+            limit={"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+        ),
+        "description": "A ticket's text; either part may be long and hold pasted logs.",
+    },
+    "ArticleSummary": _obj(
+        ["id", "title", "path", "url", "type", "updated"],
+        id=STRING,
+        title=STRING,
+        path=STRING,
+        url=STRING,
+        type=STRING,
+        updated=STRING,
+    ),
+    "Article": {
+        "allOf": [
+            _ref("ArticleSummary"),
+            _obj(
+                [
+                    "audience",
+                    "systems",
+                    "tags",
+                    "error_codes",
+                    "tickets",
+                    "aliases",
+                    "markdown",
+                    "html",
+                    "toc",
+                ],
+                audience={"enum": ["public", "internal"]},
+                systems=STRINGS,
+                tags=STRINGS,
+                error_codes=STRINGS,
+                tickets=STRINGS,
+                aliases=STRINGS,
+                owner=STRING,
+                reviewed=STRING,
+                review_by=STRING,
+                author=_nullable(STRING),
+                commit=_nullable(STRING),
+                uncommitted={"type": ["boolean", "null"]},
+                extra={"type": "object"},
+                markdown=STRING,
+                html=STRING,
+                toc={
+                    "type": "array",
+                    "items": _obj(
+                        ["level", "anchor", "title"], level=INTEGER, anchor=STRING, title=STRING
+                    ),
+                },
+            ),
+        ]
+    },
+    "Related": _obj(
+        ["id", "related"], id=STRING, related={"type": "array", "items": _ref("ArticleSummary")}
+    ),
+    "TicketArticles": _obj(
+        ["ticket", "articles"],
+        ticket=STRING,
+        articles={"type": "array", "items": _ref("ArticleSummary")},
+    ),
+    "Completions": _obj(
+        ["query", "suggestions"],
+        query=STRING,
+        suggestions={
+            "type": "array",
+            "items": _obj(
+                ["kind", "text", "url"],
+                kind={"enum": ["article", "error_code", "tag"]},
+                text=STRING,
+                url=_nullable(STRING),
+            ),
+        },
+    ),
+    "Feedback": _obj(
+        ["helpful"], helpful={"type": "boolean"}, comment={**STRING, "maxLength": 2000}
+    ),
+    "FeedbackResult": _obj(
+        ["id", "helpful", "counted"],
+        id=STRING,
+        helpful={"type": "boolean"},
+        counted={"type": "boolean", "description": "false: this replaced your earlier vote"},
+    ),
+    "Health": _obj(
+        ["status", "pending"],
+        status={"enum": ["ok", "unavailable"]},
+        documents=INTEGER,
+        pending=INTEGER,
+        last_indexed=_nullable(STRING),
+        problems=INTEGER,
+        message=STRING,
+    ),
+}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json("Error", description)
+
+
+def _query(
+    name: str, description: str, schema: dict[str, Any] | None = None, required: bool = False
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema or STRING,
+    }
+
+
+REF = {
+    "name": "ref",
+    "in": "path",
+    "required": True,
+    "schema": STRING,
+    "description": "Article id, alias, former id or path; old names redirect (301).",
+}
+NOT_FOUND = _error("No such article, or not visible to the caller.")
+MOVED = {"description": "An old name: Location has the article's current URL."}
+BAD = _error("A parameter or the body is invalid; the message names it.")
+
+PATHS: dict[str, Any] = {
+    "/api/search": {
+        "get": {
+            "summary": "Search articles",
+            "parameters": [
+                _query(
+                    "q",
+                    'Query; supports "phrases", +required, -excluded, title:, error:, '
+                    "type:, tag:, system:",
+                ),
+                _query(
+                    "limit",
+                    "Results per page",
+                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                ),
+                _query("page", "Page number", {"type": "integer", "minimum": 1, "default": 1}),
+                _query("type", "Only this article type", {"enum": ["resolution", "config-note"]}),
+                {
+                    **_query("system", "Only articles for these systems (repeat)", STRINGS),
+                    "explode": True,
+                },
+                {
+                    **_query("tag", "Only articles with these tags (repeat)", STRINGS),
+                    "explode": True,
+                },
+                _query("sort", "Order", {"enum": ["relevance", "updated"], "default": "relevance"}),
+            ],
+            "responses": {"200": _json("SearchResults", "Ranked results"), "400": BAD},
+        }
+    },
+    "/api/suggest": {
+        "post": {
+            "summary": "Articles most likely to resolve a ticket",
+            "description": "For ticketing systems: send the ticket's subject and description "
+            "(pasted logs included); the answer has the shape of /api/search.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": _ref("Ticket"),
+                        "example": {
+                            "subject": "Windows Update fails on my laptop",
+                            "description": "Install error - 0x80070005 since Tuesday",
+                        },
+                    }
+                },
+            },
+            "responses": {
+                "200": _json("SearchResults", "Suggested articles, best first"),
+                "400": BAD,
+                "413": _error("The body is larger than 1 MB."),
+            },
+        }
+    },
+    "/api/autocomplete": {
+        "get": {
+            "summary": "Completions for a half-typed query",
+            "parameters": [_query("q", "What has been typed", required=True)],
+            "responses": {"200": _json("Completions", "Titles, error codes and tags")},
+        }
+    },
+    "/api/articles/{ref}": {
+        "get": {
+            "summary": "One article with metadata and rendered HTML",
+            "parameters": [REF],
+            "responses": {"200": _json("Article", "The article"), "301": MOVED, "404": NOT_FOUND},
+        }
+    },
+    "/api/articles/{ref}/related": {
+        "get": {
+            "summary": "Articles like this one",
+            "parameters": [REF],
+            "responses": {
+                "200": _json("Related", "Up to five articles"),
+                "301": MOVED,
+                "404": NOT_FOUND,
+            },
+        }
+    },
+    "/api/articles/{ref}/feedback": {
+        "post": {
+            "summary": "Was this article helpful?",
+            "description": "One vote per visitor and article: voting again replaces the vote.",
+            "parameters": [REF],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("Feedback")}},
+            },
+            "responses": {
+                "201": _json("FeedbackResult", "Counted"),
+                "200": _json("FeedbackResult", "Replaced this visitor's earlier vote"),
+                "400": BAD,
+                "404": NOT_FOUND,
+                "429": _error("Too much feedback from this visitor in the last hour."),
+                "503": _error("Feedback cannot be stored right now."),
+            },
+        }
+    },
+    "/api/tickets/{ticket}": {
+        "get": {
+            "summary": "Articles whose front matter names a ticket",
+            "parameters": [{"name": "ticket", "in": "path", "required": True, "schema": STRING}],
+            "responses": {"200": _json("TicketArticles", "Newest first")},
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This description",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1 document",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "summary": "Health and indexing state, for load balancers and monitoring",
+            "security": [],
+            "responses": {
+                "200": _json("Health", "An index is being served"),
+                "503": _json("Health", "No index can be served yet"),
+            },
+        }
+    },
+}
+
+
+def document(base_url: str = "") -> dict[str, Any]:
+    """The OpenAPI document, with this server's base URL (configured, else the request's)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "kb-search",
+            "version": "1",
+            "description": "Search and read the knowledge base. Without a token the API "
+            "sees public articles only; send `Authorization: Bearer <token>` for more.",
+        },
+        "servers": [{"url": base_url or url_for("search.index", _external=True).rstrip("/")}],
+        "security": [{}, {"token": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        },
+    }
