@@ -156,6 +156,7 @@ def parse_body(markdown: str) -> ParsedBody:
     summary: list[str] = []
     steps: list[str] = []
     steps_level = 0  # heading level of the section steps are taken from; 0 = not in one
+    summary_open = True
 
     def close_section() -> None:
         nonlocal offset
@@ -174,6 +175,7 @@ def parse_body(markdown: str) -> ParsedBody:
             if index == 0 and token.tag == "h1":
                 first_heading = title
             close_section()
+            summary_open = not summary  # the summary comes from one section only
             anchor, heading, level = str(token.attrGet("id") or ""), title, int(token.tag[1])
             if steps_level and level <= steps_level:
                 steps_level = -1  # the steps section has ended; only the first one counts
@@ -190,7 +192,8 @@ def parse_body(markdown: str) -> ParsedBody:
                 steps.append(_shorten(_inline_text(item).split("\n")[0], STEP_CHARS))
         elif token.type == "inline":
             opens_paragraph = tokens[index - 1].type == "paragraph_open" and token.level == 1
-            if opens_paragraph and sum(map(len, summary)) < SUMMARY_CHARS // 3:
+            short = sum(map(len, summary)) < SUMMARY_CHARS // 3
+            if opens_paragraph and summary_open and short:
                 summary.append(_inline_text(token))
             chunks.append(_inline_text(token))
             links.extend(_inline_links(token))

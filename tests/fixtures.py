@@ -57,6 +57,8 @@ type: resolution
 systems: [Outlook, Exchange Online]
 tags: [email, authentication]
 audience: public
+owner: b.owner
+review_by: 2025-06-01
 ---
 ## Symptoms
 

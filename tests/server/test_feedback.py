@@ -1,0 +1,66 @@
+"""'Was this helpful?': stored once per reader, limited, and never for hidden articles."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.services import Services
+
+from ..fixtures import TIER2_TOKEN
+
+
+def votes(app: Flask, article_id: str) -> tuple[int, int]:
+    services: Services = app.extensions["kb"]
+    return services.activity.votes(article_id)
+
+
+def test_a_double_click_is_counted_once(app: Flask, client: FlaskClient) -> None:
+    first = client.post("/api/articles/KB-2001/feedback", json={"helpful": False})
+    second = client.post("/api/articles/KB-2001/feedback", json={"helpful": False})
+    assert (first.status_code, first.json["counted"]) == (201, True)
+    assert (second.status_code, second.json["counted"]) == (200, False)
+    assert votes(app, "KB-2001") == (0, 1)
+
+
+def test_the_form_works_without_javascript(app: Flask, client: FlaskClient) -> None:
+    sent = client.post("/kb/KB-2001/feedback", data={"helpful": "no", "comment": "Step 2 fails"})
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == "/kb/KB-2001#feedback"
+    page = client.get("/kb/KB-2001").text
+    assert "Thanks for your feedback." in page
+    assert votes(app, "KB-2001") == (0, 1)
+    assert client.post("/kb/KB-2001/feedback", data={"helpful": "maybe"}).status_code == 400
+
+
+def test_feedback_on_an_aliased_article_counts_for_the_article(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert client.post("/api/articles/KB-0999/feedback", json={"helpful": True}).status_code == 301
+
+
+def test_hidden_articles_take_no_feedback_from_those_who_cannot_see_them(
+    client: FlaskClient,
+) -> None:
+    assert client.post("/api/articles/KB-2003/feedback", json={"helpful": True}).status_code == 404
+    assert client.post("/kb/KB-2003/feedback", data={"helpful": "yes"}).status_code == 404
+    tier2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
+    sent = client.post("/api/articles/KB-2003/feedback", json={"helpful": True}, headers=tier2)
+    assert sent.status_code == 201
+
+
+def test_too_much_feedback_is_refused_politely(app: Flask, client: FlaskClient) -> None:
+    services: Services = app.extensions["kb"]
+    services.activity.feedback_per_hour = 1
+    assert client.post("/api/articles/KB-2001/feedback", json={"helpful": True}).status_code == 201
+    refused = client.post("/api/articles/KB-2002/feedback", json={"helpful": True})
+    assert refused.status_code == 429
+    assert "enough feedback" in refused.json["error"]["message"]
+    form = client.post("/kb/network/dns-forwarders/feedback", data={"helpful": "yes"})
+    assert "enough feedback" in client.get(form.headers["Location"]).text
+
+
+def test_bad_feedback_bodies_are_400(client: FlaskClient) -> None:
+    for body in ({"helpful": "yes"}, {}, {"helpful": True, "comment": 5}):
+        assert client.post("/api/articles/KB-2001/feedback", json=body).status_code == 400
+    assert client.post("/api/articles/KB-2001/feedback", data="helpful").status_code == 400

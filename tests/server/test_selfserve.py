@@ -1,0 +1,70 @@
+"""Tier-1 self-service: public articles only, the fix first, and escalation that carries context."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.app import create_app
+from server.config import Config
+from server.services import Services
+
+from ..fixtures import MARKER, TIER2_TOKEN
+
+
+def test_self_service_shows_public_articles_even_to_tier2(client: FlaskClient) -> None:
+    tier2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
+    for q in ("etcdHighFsyncDurations", "control plane nodes", "dedicated SSDs", "resolution"):
+        html = client.get(f"/help?q={q}", headers=tier2).text
+        assert MARKER not in html
+        assert "KB-2003" not in html
+    assert client.get("/help/kb/KB-2003", headers=tier2).status_code == 404
+
+
+def test_results_lead_with_a_summary_and_the_first_steps(client: FlaskClient) -> None:
+    html = client.get("/help?q=0x80070005").text
+    assert "Installing the cumulative update stops with error 0x80070005" in html
+    steps = html[html.index("How to fix it") :]
+    assert steps.index("Stop the wuauserv service") < steps.index("Run sfc /scannow")
+
+
+def test_the_article_shows_the_fix_before_the_background(client: FlaskClient) -> None:
+    html = client.get("/help/kb/KB-2001").text
+    assert html.index("Stop the <code>wuauserv</code> service") < html.index("SoftwareDistribution")
+    assert "Background: symptoms, cause and details" in html
+    assert "Was this helpful?" in html
+
+
+def test_without_a_match_escalation_is_offered_with_the_query(client: FlaskClient) -> None:
+    html = client.get("/help?q=quantum+flux+capacitor").text
+    assert "Nothing here fits?" in html
+    page = client.get("/help/escalate").text
+    assert "Searched the knowledge base for: quantum flux capacitor" in page
+
+
+def _client_with(config: Config, app: Flask, **settings: str) -> FlaskClient:
+    found: Services = app.extensions["kb"]
+    other = create_app(dataclasses.replace(config, **settings), Services(kb=found.kb))
+    return other.test_client()
+
+
+def test_escalation_url_carries_query_and_articles_looked_at(config: Config, app: Flask) -> None:
+    client = _client_with(
+        config, app,
+        escalation_url="https://desk.example/new?subject={query}&kb={articles}&body={description}",
+    )  # fmt: skip
+    client.get("/help?q=update+access+denied")
+    client.get("/help/kb/KB-2001")
+    client.get("/help/kb/KB-0999")  # an alias: redirected, not counted twice
+    html = client.get("/help?q=update+still+failing").text
+    href = re.search(r'class="button escalate-link" href="([^"]+)"', html)[1]
+    link = urlsplit(href.replace("&amp;", "&"))
+    assert link.netloc == "desk.example"
+    params = parse_qs(link.query)
+    assert params["subject"] == ["update still failing"]
+    assert params["kb"] == ["KB-2001"]
+    assert "KB-2001: http://localhost/kb/KB-2001" in params["body"][0]
