@@ -157,14 +157,15 @@
       body.addEventListener("mouseup", remember);
       body.addEventListener("keyup", remember);
       body.querySelectorAll("h2[id], h3[id]").forEach(function (heading) {
+        var name = heading.textContent.replace(/#\s*$/, "").trim();
         var button = document.createElement("button");
         button.type = "button";
         button.className = "copy-section";
         button.textContent = "¶";
         button.title = "Copy a link to this section for a ticket";
-        button.setAttribute("aria-label", "Copy link to section " + heading.textContent.replace(/#\s*$/, "").trim());
+        button.setAttribute("aria-label", "Copy link to section " + name);
         button.addEventListener("click", function () {
-          var section = { id: heading.id, text: heading.textContent.replace(/#\s*$/, "").trim() };
+          var section = { id: heading.id, text: name };
           copyText(ticketLink(panel, "markdown", "", section), panel.querySelector(".copied"));
         });
         heading.appendChild(button);

@@ -10,16 +10,19 @@ here. Without it these tests are skipped, unless KB_REQUIRE_BROWSER=1 makes that
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ..conftest import LiveServer
-from ..fixtures import MARKER
+from ..conftest import LiveServer, start_server, stop_server, wait_until
+from ..fixtures import ADMIN_TOKEN, MARKER
 
 pytestmark = [
     pytest.mark.browser,
@@ -206,7 +209,7 @@ def test_copy_permalink_and_markdown(context: Any, page: Any, live_server: LiveS
     page.goto("/kb/KB-2001")
     status = page.locator(".permalink .copied")
 
-    page.get_by_role("button", name="Copy link").click()
+    page.get_by_role("button", name="Copy link", exact=True).click()
     expect(status).to_have_text("Copied")
     link = page.evaluate("navigator.clipboard.readText()")
     assert link.endswith("/kb/KB-2001")
@@ -338,3 +341,134 @@ def test_pages_render_to_screenshots(page: Any, tmp_path: Path) -> None:
         data = png.read_bytes()
         assert data.startswith(b"\x89PNG"), png
         assert len(data) > 5_000, png  # something was drawn, not an empty canvas
+
+
+# ---------------------------------------------------------------------- 7. tickets, tier 1, insights
+
+DESK = "https://desk.example/new"
+
+
+@pytest.fixture
+def escalating_server(kb_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """`kb serve` with an escalation URL template, as a service desk would configure it."""
+    server = start_server(kb_dir, tmp_path / "esc-index", tmp_path / "esc.log",
+                          KB_ESCALATION_URL=DESK + "?subject={query}&kb={articles}&body={description}")  # fmt: skip
+    yield server
+    stop_server(server)
+
+
+def test_tier1_search_without_result_escalates_with_the_query(
+    chromium: Any, escalating_server: LiveServer
+) -> None:
+    context = chromium.new_context(base_url=escalating_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    opened: list[str] = []
+    context.route(DESK + "*", lambda route: (opened.append(route.request.url),
+                                             route.fulfill(body="new ticket form")))  # fmt: skip
+    page = context.new_page()
+    page.goto("/help?q=0x80070005")
+    page.get_by_role("link", name=KB_2001_TITLE).click()
+    expect(page.locator(".fix")).to_contain_text("Stop the wuauserv service")  # the fix first
+
+    page.goto("/help")
+    page.get_by_role("searchbox", name="Describe the problem").fill("printer prints glitter")
+    page.keyboard.press("Enter")
+    box = page.locator(".escalate.prominent")
+    expect(box).to_contain_text("Nothing here fits?")
+    box.get_by_role("link", name="Escalate to tier 2").click()
+    page.wait_for_url(DESK + "*")
+    params = parse_qs(urlsplit(opened[0]).query)
+    assert params["subject"] == ["printer prints glitter"]
+    assert params["kb"] == ["KB-2001"]
+    assert "Searched the knowledge base for: printer prints glitter" in params["body"][0]
+    context.close()
+
+
+def test_copy_ticket_links_for_a_section_and_a_selected_passage(
+    context: Any, page: Any, live_server: LiveServer
+) -> None:
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    url = f"{live_server.url}/kb/KB-2001"
+    page.goto("/kb/KB-2001")
+    page.get_by_role("button", name="Copy link to section Cause").click()
+    expect(page.locator(".permalink .copied")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        f"[KB-2001: {KB_2001_TITLE} › Cause]({url}#cause)"
+    )
+
+    cause = page.locator(".body p", has_text="SoftwareDistribution folder")
+    cause.select_text()
+    cause.dispatch_event("mouseup")
+    page.get_by_role("button", name="Copy as Markdown").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"[KB-2001: {KB_2001_TITLE}]({url}#:~:text=The%20SoftwareDistribution")
+    page.goto("about:blank")
+    response = page.goto(copied[copied.index("(") + 1 : -1])
+    assert response is not None and response.status == 200
+
+
+def test_giving_feedback_counts_one_vote_and_keeps_the_comment(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.goto("/kb/KB-2002")
+    no = page.get_by_role("button", name="No", exact=True)
+    no.dblclick()
+    status = page.locator(".feedback-status")
+    expect(status).to_contain_text("What was missing?")
+    page.get_by_label("What was missing or wrong? (optional)").fill("The cache path is wrong")
+    page.get_by_role("button", name="Send comment").click()
+    expect(status).to_contain_text("the authors will see your comment")
+
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    status_code, body = live_server.get("/admin/insights/least-helpful.csv", headers=admin)
+    assert status_code == 200
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [(r["id"], r["not helpful"], r["comments"]) for r in rows] == [
+        ("KB-2002", "1", "The cache path is wrong")
+    ]
+
+
+def test_an_admin_reads_the_insights(page: Any) -> None:
+    page.goto("/?q=glitter+printer+jam")
+    page.goto("/?q=0x80070005")
+    page.goto("/admin/insights")
+    page.wait_for_url(re.compile(r"/login\?next=/admin/insights$"))
+    page.get_by_label("Access token").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/admin/insights$"))
+    expect(page.locator("svg.chart").first).to_be_visible()
+    gaps = page.locator("#zero-results")
+
+    def recorded() -> bool:  # searches are written in batches, a moment later
+        page.reload()
+        return "glitter printer jam" in gaps.inner_text()
+
+    wait_until(recorded, timeout=5)
+    expect(page.locator("#top-queries")).to_contain_text("0x80070005")
+    with page.expect_download() as download:
+        gaps.get_by_role("link", name="CSV").click()
+    saved = Path(download.value.path()).read_text()
+    assert saved.splitlines()[0].startswith("query,searches")
+    assert "glitter printer jam" in saved
+
+
+def test_anonymous_visitor_never_sees_internal_titles_or_suggestions(page: Any) -> None:
+    internal_title = "etcdHighFsyncDurations alert"
+    visits = ["/help?q=etcdHighFsyncDurations", "/help?q=control+plane+nodes",
+              "/tickets/INC-1001", "/kb/KB-2001"]  # fmt: skip
+    for url in visits:
+        page.goto(url)
+        content = page.content()
+        assert MARKER not in content and internal_title not in content, url
+        assert "KB-2003" not in content, url
+    page.goto("/")
+    page.locator("#q").press_sequentially("etcdHigh")
+    expect(page.locator("#suggestions")).to_be_hidden()
+    for path, body in (
+        ("/api/suggest", {"subject": "etcdHighFsyncDurations", "description": MARKER}),
+    ):
+        answer = page.request.post(path, data=body)
+        assert answer.ok
+        assert MARKER not in answer.text() and "KB-2003" not in answer.text()
+    answer = page.request.get("/api/tickets/INC-1001")
+    assert "KB-2003" not in answer.text() and "KB-2001" in answer.text()
