@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench-retrieval bench-freshness clean
+.PHONY: run test lint format bench-retrieval bench-freshness bench-logging clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,9 @@ bench-retrieval: $(VENV)/.installed-test
 bench-freshness: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.freshness
 
+## bench-logging: what recording a search for the insights page adds to a search
+bench-logging: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.search_logging
+
 clean:
-	rm -rf $(VENV) .kb-index .pytest_cache .ruff_cache
+	rm -rf $(VENV) .kb-index .pytest_cache .ruff_cache  # .kb-state (feedback) is kept on purpose

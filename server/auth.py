@@ -149,12 +149,13 @@ def requires(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def visitor() -> str:
     """A stable, anonymous id for whoever is asking: one per browser (kept in the signed
-    session cookie), else the principal and client address, hashed. Feedback is counted
-    once per visitor, and search refinements are grouped by it."""
-    if request.headers.get("Authorization") is None:
-        known = session.get("visitor")
-        if not isinstance(known, str):
-            known = session["visitor"] = secrets.token_urlsafe(12)
+    session cookie), else a hash of the principal and client address. API calls never get a
+    cookie. Feedback is counted once per visitor, and search refinements are grouped by it."""
+    known = session.get("visitor")
+    if isinstance(known, str):
+        return known
+    if request.headers.get("Authorization") is None and not wants_json():
+        known = session["visitor"] = secrets.token_urlsafe(12)
         return known
     seed = f"{current_principal().name}|{request.remote_addr}"
     return "h:" + hashlib.sha256(seed.encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from ..auth import current_principal, requires, safe_next
+from ..auth import current_principal, requires, safe_next, visitor
 from ..errors import ApiError, BadRequest, NotFound
 from ..feedback import record_feedback
 from ..rendering import render_article
@@ -35,6 +35,7 @@ def article(ref: str):  # type: ignore[no-untyped-def]
     if found.article is None:
         raise NotFound(NOT_FOUND)
     log_click(found.article.id)
+    visitor()  # the feedback form's votes count once per browser
     body = render_article(found.article, principal.audiences)
     related = services().kb.related(found.article.id, principal.audiences)
     return render_template(

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from indexer import SearchRequestError
 
-from ..auth import ANONYMOUS, PUBLIC
+from ..auth import ANONYMOUS, PUBLIC, visitor
 from ..errors import BadRequest, NotFound
 from ..formatting import permalink
 from ..params import search_request
@@ -88,6 +88,7 @@ def article(ref: str):  # type: ignore[no-untyped-def]
         raise NotFound(NOT_FOUND)
     log_click(found.article.id)
     _remember_article(found.article.id)
+    visitor()  # the feedback form's votes count once per browser
     body = render_article(found.article, PUBLIC)
     fix, background = fix_first(body.html)
     return render_template("help/article.html", article=found.article, fix=fix,

@@ -52,6 +52,7 @@ def test_hidden_articles_take_no_feedback_from_those_who_cannot_see_them(
 def test_too_much_feedback_is_refused_politely(app: Flask, client: FlaskClient) -> None:
     services: Services = app.extensions["kb"]
     services.activity.feedback_per_hour = 1
+    client.get("/kb/KB-2001")  # a browser has read the page (and got its visitor id) first
     assert client.post("/api/articles/KB-2001/feedback", json={"helpful": True}).status_code == 201
     refused = client.post("/api/articles/KB-2002/feedback", json={"helpful": True})
     assert refused.status_code == 429
@@ -64,3 +65,14 @@ def test_bad_feedback_bodies_are_400(client: FlaskClient) -> None:
     for body in ({"helpful": "yes"}, {}, {"helpful": True, "comment": 5}):
         assert client.post("/api/articles/KB-2001/feedback", json=body).status_code == 400
     assert client.post("/api/articles/KB-2001/feedback", data="helpful").status_code == 400
+
+
+def test_two_browsers_behind_one_address_each_get_a_vote(app: Flask) -> None:
+    for _ in range(2):
+        browser = app.test_client()
+        browser.get("/kb/KB-2001")
+        assert (
+            browser.post("/api/articles/KB-2001/feedback", json={"helpful": True}).status_code
+            == 201
+        )
+    assert votes(app, "KB-2001") == (2, 0)
