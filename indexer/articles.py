@@ -48,6 +48,14 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+# Dates stay text: PyYAML turns 2026-01-10 into a date but raises a bare ValueError on
+# 2026-13-45, which would abort the file; as text, a bad date is a warning like any other.
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class Article:
     """A parsed article. ``path`` is relative to the kb root, with forward slashes."""

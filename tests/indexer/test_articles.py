@@ -97,6 +97,13 @@ def test_bad_values_are_warnings_not_errors() -> None:
     assert parse("---\naudience: itpro\n---\n", default_audience="public").audience == "public"
 
 
+def test_an_impossible_date_is_a_warning_not_a_crash() -> None:
+    article = parse("---\nreviewed: 2026-13-45\nreview_by: 2027-02-30\n---\nbody\n")
+    assert (article.reviewed, article.review_by) == ("", "")
+    assert len(article.warnings) == 2
+    assert parse("---\nreview_by: 2027-01-02\n---\n").review_by == "2027-01-02"
+
+
 def test_crlf_and_bom_are_accepted() -> None:
     article = parse_article("a.md", "\ufeff---\r\nid: KB-9\r\n---\r\n## Symptoms\r\n".encode())
     assert article.id == "KB-9"
