@@ -5,6 +5,7 @@ Knows nothing of HTTP. The server uses only what is exported here.
 
 from .articles import ARTICLE_TYPES, AUDIENCES
 from .errors import ArticleError, IndexUnavailable, SearchRequestError
+from .linter import Finding, lint
 from .markdown import STEPS_HEADING, RenderedBody, pygments_css, render
 from .search import (
     ArticleRecord,
@@ -28,6 +29,7 @@ __all__ = [
     "ArticleRecord",
     "CatalogueEntry",
     "Completion",
+    "Finding",
     "Hit",
     "IndexBusy",
     "IndexStorage",
@@ -41,6 +43,7 @@ __all__ = [
     "SearchRequestError",
     "SearchResults",
     "Watcher",
+    "lint",
     "pygments_css",
     "render",
 ]

@@ -92,6 +92,7 @@ class Article:
     parsed: ParsedBody
     content_hash: str
     warnings: tuple[str, ...] = field(default=())
+    meta: dict[str, Any] = field(default_factory=dict, repr=False)  # front matter as written
 
 
 def is_article_path(relpath: str) -> bool:
@@ -251,6 +252,7 @@ def parse_article(relpath: str, raw: bytes, default_audience: str = "internal") 
         parsed=parsed,
         content_hash=content_hash(raw),
         warnings=tuple(warnings),
+        meta=meta,
     )
 
 

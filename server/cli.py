@@ -163,3 +163,47 @@ def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: boo
         click.echo(f"{rank:3}. {click.style(hit.id, bold=True)}  {hit.title}  ({hit.path})")
         plain = html.unescape(re.sub(r"</?mark>", "", hit.snippet))
         click.echo(f"     {plain[:160]}")
+
+
+@main.command()
+@click.option(
+    "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
+)
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object with every finding, for tools.")  # fmt: skip
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def lint(kb_dir: Path | None, output: str, paths: tuple[Path, ...]) -> None:
+    """Check articles (default: all) for front matter, links, headings, review dates and
+    near-duplicates. Exits 1 if there are errors; warnings alone pass."""
+    import time
+
+    from indexer import lint as run_lint
+
+    config = _config(kb_dir=kb_dir)
+    root = config.kb_dir.resolve()
+    wanted = None
+    if paths:
+        wanted = []
+        for path in paths:
+            full = path.resolve()
+            if full.is_relative_to(root) and full.suffix == ".md":
+                wanted.append(full.relative_to(root).as_posix())
+    started = time.perf_counter()
+    report = run_lint(root, wanted)
+    took = time.perf_counter() - started
+    if output == "json":
+        click.echo(json.dumps({
+            "files": report.files, "errors": report.errors, "warnings": report.warnings,
+            "seconds": round(took, 3),
+            "findings": [vars(f) for f in report.findings],
+        }, indent=2))  # fmt: skip
+    else:
+        for finding in report.findings:
+            colour = "red" if finding.severity == "error" else "yellow"
+            click.echo(f"{config.kb_dir / finding.path}:{finding.line}: "
+                       f"{click.style(finding.severity, fg=colour)} [{finding.rule}] "
+                       f"{finding.message}")  # fmt: skip
+        click.echo(f"{report.errors} errors, {report.warnings} warnings in {report.files} "
+                   f"files ({took:.1f} s)", err=True)  # fmt: skip
+    if report.errors:
+        raise SystemExit(1)

@@ -1,0 +1,123 @@
+"""The one definition of article front matter: what each key holds and which are required.
+
+Two things are generated from it, so they can never disagree: the checks ``kb lint`` runs
+(:func:`check`) and the JSON Schema editors validate against as you type
+(:func:`json_schema`). The indexer itself stays lenient (see :mod:`indexer.articles`): an
+article that lint rejects is still indexed with a warning rather than lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from .articles import ARTICLE_TYPES, AUDIENCES, ID_PATTERN
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str  # "text", "list", "date" or "choice"
+    description: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    pattern: str = ""
+
+
+KEYS: dict[str, Key] = {
+    "id": Key("text", "Stable permalink id, e.g. KB-1042. Never reuse or change it; "
+              "list old ids in aliases.", required=True, pattern=ID_PATTERN.pattern),
+    "title": Key("text", "What the reader searches for: the symptom or the setting.",
+                 required=True),
+    "type": Key("choice", "resolution (symptom, cause, fix) or config-note (how a system "
+                "is set up).", required=True, choices=ARTICLE_TYPES),
+    "audience": Key("choice", "public: tier 1 and everyone; internal: tier 2 and above.",
+                    required=True, choices=AUDIENCES),
+    "owner": Key("text", "Who keeps this article right (a user name or team).", required=True),
+    "systems": Key("list", "Products and services it is about."),
+    "tags": Key("list", "Topics, lowercase with hyphens."),
+    "error_codes": Key("list", "Codes exactly as shown to users: 0x80070005, ORA-12154."),
+    "tickets": Key("list", "Tickets this article resolved: INC-20431."),
+    "aliases": Key("list", "Former ids and other names that should lead here."),
+    "reviewed": Key("date", "When the content was last checked (YYYY-MM-DD)."),
+    "review_by": Key("date", "When it must be checked again (YYYY-MM-DD)."),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    message: str
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_value(name: str, key: Key, value: Any) -> str | None:
+    """Why ``value`` is not valid for ``key``, or None."""
+    if key.kind == "list":
+        if not isinstance(value, list):
+            return f"'{name}' must be a list, e.g. {name}: [one, two]"
+        if any(isinstance(item, dict | list) or item in (None, "") for item in value):
+            return f"'{name}' must hold plain values, not empty items or nested lists"
+        return None
+    if key.kind == "date":
+        return None if _is_date(value) else f"'{name}' must be a date, YYYY-MM-DD: {value!r}"
+    if isinstance(value, dict | list) or value is None or str(value).strip() == "":
+        return f"'{name}' must be a single non-empty value"
+    if key.kind == "choice" and str(value) not in key.choices:
+        return f"'{name}' must be one of {', '.join(key.choices)}, not {value!r}"
+    if key.pattern and not ID_PATTERN.match(str(value)):
+        return f"'{name}' {value!r} cannot be a permalink: use letters, digits, - _ . /"
+    return None
+
+
+def check(meta: dict[str, Any]) -> list[Problem]:
+    """Every problem with one article's front matter, in key order."""
+    problems = [
+        Problem(name, f"'{name}' is required: {key.description}")
+        for name, key in KEYS.items()
+        if key.required and name not in meta
+    ]
+    for name, value in meta.items():
+        key = KEYS.get(name)
+        if key is not None:
+            why = _check_value(name, key, value)
+            if why:
+                problems.append(Problem(name, why))
+    return problems
+
+
+def _property(key: Key) -> dict[str, Any]:
+    schema: dict[str, Any] = {"description": key.description}
+    if key.kind == "list":
+        schema |= {"type": "array", "items": {"type": ["string", "number"], "minLength": 1}}
+    elif key.kind == "date":
+        schema |= {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    elif key.kind == "choice":
+        schema |= {"enum": list(key.choices)}
+    else:
+        schema |= {"type": ["string", "number"], "minLength": 1}
+        if key.pattern:
+            schema |= {"type": "string", "pattern": key.pattern}
+    return schema
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (2020-12) for front matter, generated from :data:`KEYS`."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://kb-search.local/schemas/front-matter.json",
+        "title": "kb-search article front matter",
+        "type": "object",
+        "required": [name for name, key in KEYS.items() if key.required],
+        "properties": {name: _property(key) for name, key in KEYS.items()},
+        "additionalProperties": True,
+    }

@@ -1,0 +1,267 @@
+"""``kb lint``: tell an author, before they push, everything that is wrong with their articles.
+
+Each file is read once into :class:`Facts` (in parallel when there are many); the checks that
+need the whole knowledge base (unique ids, aliases, links between articles, near-duplicates)
+then run on those facts. Errors make the command fail; warnings are advice.
+
+Rules, each with a broken fixture in ``tests/indexer/test_lint.py``:
+
+``unreadable``        the file cannot be parsed at all (bad YAML, not UTF-8, binary)
+``front-matter``      a key is missing, of the wrong kind, or not an allowed value
+``duplicate-id``      two articles claim the same id
+``alias``             an alias is another article's id or alias
+``broken-link``       a link to an article, heading or file in the KB that does not exist
+``missing-heading``   a resolution without Symptoms / Cause / Resolution, a config note
+                      without Purpose / Settings / Verification / Rollback
+``review``            review_by has passed (warning), or there is none (warning)
+``similar``           the article is very like another one: extend it instead (warning)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import os
+import re
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from .analysis import COMPOUND
+from .articles import iter_article_paths, read_article
+from .errors import ArticleError
+from .frontmatter import check
+from .markdown import resolve_relative
+
+REQUIRED_HEADINGS = {
+    "resolution": ("Symptoms", "Cause", "Resolution"),
+    "config-note": ("Purpose", "Settings", "Verification", "Rollback"),
+}
+PARALLEL_FROM = 300  # files; below this, starting worker processes costs more than it saves
+SHINGLE_WORDS = 5
+SKETCH = 64  # shingles kept per article: the smallest hashes, a bottom-k min-hash sketch
+BOILERPLATE = 50  # a shingle in more articles than this is template text, not similarity
+SIMILAR_BODY = 0.6  # share of shingles in common (Jaccard) that makes two articles "very like"
+SIMILAR_TITLE = 90  # rapidfuzz token_set_ratio
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    severity: str  # "error" or "warning"
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity} [{self.rule}] {self.message}"
+
+
+@dataclass
+class Facts:
+    """What the cross-file checks need to know about one file."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    id: str = ""
+    aliases: tuple[str, ...] = ()
+    title: str = ""
+    anchors: frozenset[str] = frozenset()
+    links: tuple[tuple[str, int], ...] = ()  # (href, line)
+    shingles: frozenset[int] = frozenset()
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: list[Finding]
+    files: int
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+
+def _line_of(text: str, needle: str, default: int = 1) -> int:
+    index = text.find(needle)
+    return text.count("\n", 0, index) + 1 if index >= 0 else default
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line of each top-level front-matter key (front matter starts at line 2)."""
+    lines: dict[str, int] = {}
+    if text.startswith("---"):
+        for number, line in enumerate(text.split("\n")[1:], start=2):
+            if line.strip() in ("---", "..."):
+                break
+            key = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
+            if key:
+                lines.setdefault(key[1], number)
+    return lines
+
+
+def _shingles(text: str) -> frozenset[int]:
+    """A bottom-k sketch of the article's 5-word shingles; two sketches estimate overlap."""
+    words = COMPOUND.findall(text.lower())
+    grams = {zlib.crc32(" ".join(words[i : i + SHINGLE_WORDS]).encode())
+             for i in range(len(words) - SHINGLE_WORDS + 1)}  # fmt: skip
+    return frozenset(heapq.nsmallest(SKETCH, grams))
+
+
+def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
+    """Everything about one file that needs nothing from the others."""
+    facts = Facts(relpath)
+
+    def add(line: int, severity: str, rule: str, message: str) -> None:
+        facts.findings.append(Finding(relpath, line, severity, rule, message))
+
+    try:
+        article = read_article(root, relpath)
+        text = (root / relpath).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    except (ArticleError, OSError, UnicodeDecodeError) as exc:
+        line = exc.line if isinstance(exc, ArticleError) and exc.line else 1
+        add(line, "error", "unreadable", str(getattr(exc, "message", exc)))
+        return facts
+    meta = article.meta
+    facts.key_lines = _key_lines(text)
+    if not meta:
+        add(1, "error", "front-matter", "no front matter: start the file with id, title, type, "
+            "audience and owner between --- lines (kb new writes them for you)")  # fmt: skip
+    for problem in check(meta) if meta else ():
+        add(facts.key_lines.get(problem.key, 1), "error", "front-matter", problem.message)
+
+    headings = {h.strip().lower() for h in article.parsed.headings}
+    for needed in REQUIRED_HEADINGS.get(article.type, ()):
+        if not any(h.startswith(needed.lower()) for h in headings):
+            add(1, "error", "missing-heading", f"a {article.type} needs a '## {needed}' section")
+    if article.review_by and article.review_by < today.isoformat():
+        add(facts.key_lines.get("review_by", 1), "warning", "review",
+            f"review_by {article.review_by} has passed: check the article, then move the date")  # fmt: skip
+    elif not article.review_by and meta:
+        add(1, "warning", "review", "no review_by date: add one so stale articles get noticed")
+
+    facts.id, facts.aliases, facts.title = article.id, article.aliases, article.title
+    facts.anchors = frozenset(s.anchor for s in article.parsed.sections if s.anchor)
+    body_start = len(text) - len(article.body)
+    facts.links = tuple(
+        (href, _line_of(text, href, 1) if body_start < 0 else
+         text.count("\n", 0, max(text.find(href, body_start), 0)) + 1)
+        for href in dict.fromkeys(article.parsed.links)
+    )  # fmt: skip
+    facts.shingles = _shingles(article.parsed.text)
+    return facts
+
+
+def _read_all(root: Path, paths: list[str], today: dt.date) -> list[Facts]:
+    if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return [read_facts(root, p, today) for p in paths]
+    with ProcessPoolExecutor() as pool:
+        chunk = max(16, len(paths) // ((os.cpu_count() or 2) * 8))
+        return list(pool.map(read_facts, [root] * len(paths), paths, [today] * len(paths),
+                             chunksize=chunk))  # fmt: skip
+
+
+def _check_ids(every: list[Facts]) -> list[Finding]:
+    found = []
+    owners: dict[str, list[Facts]] = defaultdict(list)
+    for facts in every:
+        if facts.id:
+            owners[facts.id].append(facts)
+    for article_id, claimants in owners.items():
+        if len(claimants) > 1:
+            for facts in claimants:
+                others = ", ".join(f.path for f in claimants if f is not facts)
+                found.append(Finding(facts.path, facts.key_lines.get("id", 1), "error",
+                                     "duplicate-id", f"id {article_id} is also used by {others}"))  # fmt: skip
+    names = Counter(a.lower() for facts in every for a in facts.aliases)
+    ids = {facts.id.lower(): facts.path for facts in every if facts.id}
+    for facts in every:
+        for alias in facts.aliases:
+            line = facts.key_lines.get("aliases", 1)
+            if alias.lower() in ids and ids[alias.lower()] != facts.path:
+                found.append(Finding(facts.path, line, "error", "alias",
+                                     f"alias {alias} is the id of {ids[alias.lower()]}"))  # fmt: skip
+            elif names[alias.lower()] > 1:
+                found.append(Finding(facts.path, line, "error", "alias",
+                                     f"alias {alias} is also an alias of another article"))  # fmt: skip
+    return found
+
+
+def _check_links(root: Path, facts: Facts, by_path: dict[str, Facts]) -> list[Finding]:
+    found = []
+    for href, line in facts.links:
+        if href.startswith("#"):
+            if href[1:] and href[1:] not in facts.anchors:
+                found.append(Finding(facts.path, line, "error", "broken-link",
+                                     f"no heading #{href[1:]} in this article"))  # fmt: skip
+            continue
+        if _URL.match(href) or href.startswith("//"):
+            continue
+        resolved = resolve_relative(facts.path, href)
+        if resolved is None:
+            found.append(Finding(facts.path, line, "error", "broken-link",
+                                 f"{href} points outside the knowledge base"))  # fmt: skip
+            continue
+        target, fragment = resolved
+        if target.endswith(".md"):
+            other = by_path.get(target)
+            if other is None:
+                found.append(Finding(facts.path, line, "error", "broken-link",
+                                     f"{href}: no article {target}"))  # fmt: skip
+            elif fragment and fragment not in other.anchors:
+                found.append(Finding(facts.path, line, "error", "broken-link",
+                                     f"{href}: {target} has no heading #{fragment}"))  # fmt: skip
+        elif not (root / target).is_file():
+            found.append(Finding(facts.path, line, "error", "broken-link",
+                                 f"{href}: no file {target}"))  # fmt: skip
+    return found
+
+
+def _check_similar(checked: list[Facts], every: list[Facts]) -> list[Finding]:
+    """Near-duplicates of the checked articles, found through shared shingles."""
+    holders: dict[int, list[int]] = defaultdict(list)
+    for number, facts in enumerate(every):
+        for shingle in facts.shingles:
+            holders[shingle].append(number)
+    found = []
+    for facts in checked:
+        telling = [holders[s] for s in facts.shingles if len(holders[s]) <= BOILERPLATE]
+        shared = Counter(n for held in telling for n in held if every[n] is not facts)
+        for number, common in shared.most_common(3):
+            other = every[number]
+            body = common / len(facts.shingles | other.shingles)
+            title = fuzz.token_set_ratio(facts.title, other.title)
+            if body >= SIMILAR_BODY or (title >= SIMILAR_TITLE and body >= SIMILAR_BODY / 2):
+                found.append(Finding(facts.path, 1, "warning", "similar",
+                                     f"very like {other.path} ({other.id}): title {title:.0f}% "
+                                     f"alike, {body:.0%} of the text in common; extend that "
+                                     "article instead of adding another?"))  # fmt: skip
+    return found
+
+
+def lint(root: Path, paths: Iterable[str] | None = None, today: dt.date | None = None) -> Report:
+    """Check ``paths`` (kb-relative; default: every article) against the whole KB."""
+    root = root.resolve()
+    today = today or dt.date.today()
+    every_path = list(iter_article_paths(root))
+    every = _read_all(root, every_path, today)
+    by_path = {facts.path: facts for facts in every}
+    wanted = set(every_path if paths is None else paths)
+    checked = [facts for facts in every if facts.path in wanted]
+    findings = [f for facts in checked for f in facts.findings]
+    findings += [f for f in _check_ids(every) if f.path in wanted]
+    for facts in checked:
+        findings += _check_links(root, facts, by_path)
+    findings += _check_similar(checked, every)
+    findings.sort(key=lambda f: (f.path, f.line, f.severity, f.rule))
+    return Report(findings, len(checked))

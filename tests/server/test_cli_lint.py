@@ -1,0 +1,36 @@
+"""`kb lint` from the command line, as a pre-commit hook runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from server.cli import main
+
+from ..fixtures import write
+from ..indexer.test_lint import GOOD
+
+
+def test_errors_fail_the_command_and_name_file_and_line(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    write(kb, "vpn.md", GOOD.replace("type: resolution", "type: howto"))
+    write(kb, "img/vpn.svg", "<svg/>")
+    result = CliRunner().invoke(main, ["lint", "--kb", str(kb)])
+    assert result.exit_code == 1
+    assert f"{kb}/vpn.md:4: error [front-matter] 'type' must be one of" in result.output
+
+
+def test_json_output_and_paths_as_pre_commit_passes_them(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    kb = tmp_path / "kb"
+    write(kb, "vpn.md", GOOD.replace("review_by: 2027-06-01", "review_by: 2020-01-01"))
+    write(kb, "img/vpn.svg", "<svg/>")
+    write(kb, "other.md", "no front matter at all\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["lint", "--kb", "kb", "--format", "json", "kb/vpn.md",
+                                       "README.txt"])  # fmt: skip
+    assert result.exit_code == 0  # a warning alone passes; other.md was not asked about
+    answer = json.loads(result.stdout)
+    assert (answer["files"], answer["errors"], answer["warnings"]) == (1, 0, 1)
+    assert answer["findings"][0]["rule"] == "review"
