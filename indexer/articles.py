@@ -118,7 +118,7 @@ def iter_article_paths(root: Path, skip: Path | None = None) -> Iterator[str]:
         for name in filenames:
             full = current / name
             relpath = full.relative_to(root).as_posix()
-            if is_article_path(relpath) and _inside(full, root):
+            if is_article_path(relpath) and (not full.is_symlink() or _inside(full, root)):
                 found.append(relpath)
     yield from sorted(found)
 

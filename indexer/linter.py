@@ -45,7 +45,7 @@ REQUIRED_HEADINGS = {
 PARALLEL_FROM = 300  # files; below this, starting worker processes costs more than it saves
 SHINGLE_WORDS = 5
 SKETCH = 64  # shingles kept per article: the smallest hashes, a bottom-k min-hash sketch
-BOILERPLATE = 50  # a shingle in more articles than this is template text, not similarity
+BOILERPLATE = 20  # a shingle in more articles than this is template text, not similarity
 SIMILAR_BODY = 0.6  # share of shingles in common (Jaccard) that makes two articles "very like"
 SIMILAR_TITLE = 90  # rapidfuzz token_set_ratio
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
@@ -112,9 +112,9 @@ def _key_lines(text: str) -> dict[str, int]:
 
 def _shingles(text: str) -> frozenset[int]:
     """A bottom-k sketch of the article's 5-word shingles; two sketches estimate overlap."""
-    words = COMPOUND.findall(text.lower())
-    grams = {zlib.crc32(" ".join(words[i : i + SHINGLE_WORDS]).encode())
-             for i in range(len(words) - SHINGLE_WORDS + 1)}  # fmt: skip
+    ids = [zlib.crc32(word.encode()) for word in COMPOUND.findall(text.lower())]
+    # hashes of int tuples are the same in every process (unlike hashes of str)
+    grams = set(map(hash, zip(*(ids[i:] for i in range(SHINGLE_WORDS)), strict=False)))
     return frozenset(heapq.nsmallest(SKETCH, grams))
 
 
