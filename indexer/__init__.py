@@ -5,6 +5,7 @@ Knows nothing of HTTP. The server uses only what is exported here.
 
 from .articles import ARTICLE_TYPES, AUDIENCES
 from .errors import ArticleError, IndexUnavailable, SearchRequestError
+from .frontmatter import json_schema as front_matter_schema
 from .linter import Finding, lint
 from .markdown import STEPS_HEADING, RenderedBody, pygments_css, render
 from .search import (
@@ -43,6 +44,7 @@ __all__ = [
     "SearchRequestError",
     "SearchResults",
     "Watcher",
+    "front_matter_schema",
     "lint",
     "pygments_css",
     "render",

@@ -44,6 +44,9 @@ KEYS: dict[str, Key] = {
 }  # fmt: skip
 
 
+DATE_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"  # "format: date" does the rest
+
+
 @dataclass(frozen=True)
 class Problem:
     key: str
@@ -98,15 +101,16 @@ def check(meta: dict[str, Any]) -> list[Problem]:
 def _property(key: Key) -> dict[str, Any]:
     schema: dict[str, Any] = {"description": key.description}
     if key.kind == "list":
-        schema |= {"type": "array", "items": {"type": ["string", "number"], "minLength": 1}}
+        items = {"type": ["string", "number", "boolean"], "minLength": 1}
+        schema |= {"type": "array", "items": items}
     elif key.kind == "date":
-        schema |= {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        schema |= {"type": "string", "format": "date", "pattern": DATE_PATTERN}
     elif key.kind == "choice":
         schema |= {"enum": list(key.choices)}
     else:
         schema |= {"type": ["string", "number"], "minLength": 1}
         if key.pattern:
-            schema |= {"type": "string", "pattern": key.pattern}
+            schema |= {"type": ["string", "integer"], "pattern": key.pattern}
     return schema
 
 

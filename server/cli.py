@@ -207,3 +207,18 @@ def lint(kb_dir: Path | None, output: str, paths: tuple[Path, ...]) -> None:
                    f"files ({took:.1f} s)", err=True)  # fmt: skip
     if report.errors:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
+)
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of article front matter (what kb lint checks), for editors."""
+    from indexer import front_matter_schema
+
+    text = json.dumps(front_matter_schema(), indent=2) + "\n"
+    if out:
+        out.write_text(text)
+    else:
+        click.echo(text, nl=False)
