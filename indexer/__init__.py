@@ -4,6 +4,7 @@ Knows nothing of HTTP. The server uses only what is exported here.
 """
 
 from .articles import ARTICLE_TYPES, AUDIENCES
+from .authoring import AuthoringError, create_article
 from .errors import ArticleError, IndexUnavailable, SearchRequestError
 from .frontmatter import json_schema as front_matter_schema
 from .linter import Finding, lint
@@ -28,6 +29,7 @@ __all__ = [
     "STEPS_HEADING",
     "ArticleError",
     "ArticleRecord",
+    "AuthoringError",
     "CatalogueEntry",
     "Completion",
     "Finding",
@@ -44,6 +46,7 @@ __all__ = [
     "SearchRequestError",
     "SearchResults",
     "Watcher",
+    "create_article",
     "front_matter_schema",
     "lint",
     "pygments_css",

@@ -222,3 +222,23 @@ def schema(out: Path | None) -> None:
         out.write_text(text)
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.option(
+    "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
+)
+@click.option("--type", "article_type", type=click.Choice(["resolution", "config-note"]),
+              default="resolution", show_default=True)  # fmt: skip
+@click.option("--dir", "folder", default="", help="Folder inside the KB, e.g. windows.")
+@click.argument("title")
+def new(kb_dir: Path | None, article_type: str, folder: str, title: str) -> None:
+    """Start an article from kb/_templates with the next free id; prints its path."""
+    from indexer import AuthoringError, create_article
+
+    config = _config(kb_dir=kb_dir)
+    try:
+        path = create_article(config.kb_dir, title, article_type, folder)
+    except AuthoringError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(path)
