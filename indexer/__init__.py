@@ -7,8 +7,9 @@ from .articles import ARTICLE_TYPES, AUDIENCES
 from .authoring import AuthoringError, create_article
 from .errors import ArticleError, IndexUnavailable, SearchRequestError
 from .frontmatter import json_schema as front_matter_schema
+from .gitmeta import Change, article_changes
 from .linter import Finding, lint
-from .markdown import STEPS_HEADING, RenderedBody, pygments_css, render
+from .markdown import STEPS_HEADING, RenderedBody, highlight, pygments_css, render
 from .search import (
     ArticleRecord,
     CatalogueEntry,
@@ -31,6 +32,7 @@ __all__ = [
     "ArticleRecord",
     "AuthoringError",
     "CatalogueEntry",
+    "Change",
     "Completion",
     "Finding",
     "Hit",
@@ -46,8 +48,10 @@ __all__ = [
     "SearchRequestError",
     "SearchResults",
     "Watcher",
+    "article_changes",
     "create_article",
     "front_matter_schema",
+    "highlight",
     "lint",
     "pygments_css",
     "render",

@@ -33,6 +33,20 @@ class FileHistory:
     uncommitted: bool = False
 
 
+@dataclass(frozen=True)
+class Change:
+    """One commit that touched an article, with its diff, for the history page."""
+
+    commit: str
+    author: str
+    date: dt.datetime
+    subject: str
+    diff: str
+
+
+MAX_DIFF_CHARS = 100_000  # per commit: a mass reformat is summarised, not shipped whole
+
+
 def _from_timestamp(value: str | float) -> dt.datetime:
     return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
 
@@ -86,6 +100,25 @@ class GitHistory:
             return self._git("rev-parse", "--verify", "-q", "HEAD").strip() or None
         except subprocess.SubprocessError:
             return None
+
+    def changes(self, relpath: str, limit: int = 30) -> list[Change]:
+        """The commits that touched ``relpath`` (renames followed), newest first, with diffs."""
+        try:
+            out = self._git("log", "--follow", f"-n{limit}", "-p", "--no-color",
+                            "--format=%x1e%H%x1f%an%x1f%at%x1f%s", "--", self.prefix + relpath)  # fmt: skip
+        except subprocess.SubprocessError:
+            return []
+        found = []
+        for record in out.split("\x1e")[1:]:
+            header, _, diff = record.partition("\n")
+            parts = header.split("\x1f")
+            if len(parts) != 4:
+                continue
+            commit, author, when, subject = parts
+            if len(diff) > MAX_DIFF_CHARS:
+                diff = diff[:MAX_DIFF_CHARS] + "\n[… diff cut: view it in git]\n"
+            found.append(Change(commit, author, _from_timestamp(when), subject, diff.strip("\n")))
+        return found
 
     def changed_between(self, old: str, new: str) -> set[str] | None:
         """Paths (kb-relative) touched between two commits; None if ``old`` is unknown."""
@@ -220,3 +253,9 @@ def read_history(
     if git is None:
         return {p: file_time_history(root, p) for p in relpaths}
     return git.read(relpaths, follow_renames)
+
+
+def article_changes(root: Path, relpath: str, limit: int = 30) -> list[Change]:
+    """The history page's commits for one article; empty outside git."""
+    git = GitHistory.open(root)
+    return git.changes(relpath, limit) if git else []

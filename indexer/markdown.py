@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 from urllib.parse import unquote, urlsplit
 
 import nh3
@@ -37,6 +38,11 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
         return ""
     spans = pygments_highlight(code, lexer, _PYGMENTS)
     return f'<pre class="highlight"><code class="language-{lang}">{spans}</code></pre>'
+
+
+def highlight(code: str, language: str) -> str:
+    """Code as highlighted HTML (the same styles as code blocks in articles), else escaped."""
+    return _highlight(code, language, "") or f"<pre><code>{escape(code)}</code></pre>"
 
 
 def _make_parser() -> MarkdownIt:

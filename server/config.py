@@ -99,6 +99,12 @@ class Config:
         "URL-encoded: {query}, {articles} (ids looked at), {description} (both, as text). "
         "Empty: a page with the text to paste into a ticket.",
     )
+    edit_url: str = _setting(
+        "",
+        '"Edit this article" link for tier 2 and above, e.g. '
+        "`https://git.example.com/it/kb/-/edit/main/kb/{path}`. Placeholders: {path} "
+        "(the file, relative to kb_dir), {id}. Empty: no link.",
+    )
     stale_days: int = _setting(
         365, "Insights list articles not changed in this many days as stale."
     )
@@ -191,6 +197,11 @@ def _validate(config: Config) -> list[str]:
                 f"escalation_url: unknown or broken placeholder {exc}; "
                 "use {query}, {articles}, {description}"
             )
+    if config.edit_url:
+        try:
+            config.edit_url.format(path="", id="")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(f"edit_url: unknown or broken placeholder {exc}; use {{path}}, {{id}}")
     if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append("log_level: must be DEBUG, INFO, WARNING or ERROR")
     try:

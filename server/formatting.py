@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, current_app, request, url_for
 
@@ -12,6 +13,12 @@ def permalink(article_id: str, anchor: str = "") -> str:
     """The absolute, stable URL of an article, for tickets and chat."""
     base = current_app.config["KB"].base_url.rstrip("/") or request.host_url.rstrip("/")
     return base + url_for("articles.article", ref=article_id) + (f"#{anchor}" if anchor else "")
+
+
+def edit_link(article_id: str, path: str) -> str:
+    """Where authors edit an article (the git host's editor), or "" if not configured."""
+    template = current_app.config["KB"].edit_url
+    return template.format(path=quote(path), id=quote(article_id, safe="")) if template else ""
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -72,4 +79,6 @@ def today() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(ago=ago, day=day)
-    app.jinja_env.globals.update(permalink=permalink, url_with=url_with, today=today)
+    app.jinja_env.globals.update(
+        permalink=permalink, url_with=url_with, today=today, edit_link=edit_link
+    )

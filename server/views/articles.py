@@ -13,6 +13,8 @@ from flask import (
     url_for,
 )
 
+from indexer import article_changes, highlight
+
 from ..auth import current_principal, requires, safe_next, visitor
 from ..errors import ApiError, BadRequest, NotFound
 from ..feedback import record_feedback
@@ -41,6 +43,21 @@ def article(ref: str):  # type: ignore[no-untyped-def]
     return render_template(
         "articles/article.html", article=found.article, body=body, related=related
     )
+
+
+@bp.get("/kb/<path:ref>/history")
+@requires("tier2")
+def history(ref: str):  # type: ignore[no-untyped-def]
+    """The article's git log with diffs (tier 2: old versions may hold what is now hidden)."""
+    found = services().kb.lookup(ref, current_principal().audiences)
+    if found.redirect_to:
+        return redirect(url_for("articles.history", ref=found.redirect_to), code=301)
+    if found.article is None:
+        raise NotFound(NOT_FOUND)
+    changes = article_changes(current_app.config["KB"].kb_dir, found.article.path)
+    diffs = [highlight(change.diff, "diff") for change in changes]
+    return render_template("articles/history.html", article=found.article,
+                           changes=list(zip(changes, diffs, strict=True)))  # fmt: skip
 
 
 @bp.post("/kb/<path:ref>/feedback")
