@@ -8,7 +8,7 @@ from .authoring import AuthoringError, create_article
 from .errors import ArticleError, IndexUnavailable, SearchRequestError
 from .frontmatter import json_schema as front_matter_schema
 from .gitmeta import Change, article_changes
-from .linter import Finding, lint
+from .linter import Finding, lint, lint_file
 from .markdown import STEPS_HEADING, RenderedBody, highlight, pygments_css, render
 from .search import (
     ArticleRecord,
@@ -53,6 +53,7 @@ __all__ = [
     "front_matter_schema",
     "highlight",
     "lint",
+    "lint_file",
     "pygments_css",
     "render",
 ]

@@ -265,3 +265,20 @@ def lint(root: Path, paths: Iterable[str] | None = None, today: dt.date | None =
     findings += _check_similar(checked, every)
     findings.sort(key=lambda f: (f.path, f.line, f.severity, f.rule))
     return Report(findings, len(checked))
+
+
+def lint_file(root: Path, relpath: str, today: dt.date | None = None) -> list[Finding]:
+    """The checks that need only this file and the files it links to: fast enough to run
+    when an author opens the article page (no KB-wide id, alias or duplicate checks)."""
+    root = root.resolve()
+    today = today or dt.date.today()
+    facts = read_facts(root, relpath, today)
+    linked = {}
+    for href, _line in facts.links:
+        resolved = (
+            None if _URL.match(href) or href.startswith("#") else resolve_relative(relpath, href)
+        )
+        if resolved and resolved[0].endswith(".md") and (root / resolved[0]).is_file():
+            linked[resolved[0]] = read_facts(root, resolved[0], today)
+    return sorted(facts.findings + _check_links(root, facts, linked),
+                  key=lambda f: (f.line, f.severity, f.rule))  # fmt: skip

@@ -120,6 +120,7 @@ class ArticleRecord:
     updated: str
     tickets: tuple[str, ...]
     data: dict[str, Any] = field(repr=False)
+    version: str = ""  # content hash of the indexed file: changes whenever it is saved
 
     def __getitem__(self, key: str) -> Any:
         return self.data.get(key)
@@ -434,4 +435,5 @@ class KnowledgeBase:
             updated=_iso(fields.get("updated")),
             tickets=tuple(t for t in fields.get("tickets", "").split(",") if t),
             data=data,
+            version=fields.get("content_hash", ""),
         )

@@ -168,6 +168,13 @@ SCHEMAS: dict[str, Any] = {
             ),
         },
     ),
+    "Version": _obj(
+        ["id", "version", "updated"],
+        id=STRING,
+        version=STRING,
+        updated=STRING,
+        problem={**_nullable(STRING), "description": "Authors only: why the last save failed"},
+    ),
     "Feedback": _obj(
         ["helpful"], helpful={"type": "boolean"}, comment={**STRING, "maxLength": 2000}
     ),
@@ -294,6 +301,17 @@ PATHS: dict[str, Any] = {
             "parameters": [REF],
             "responses": {
                 "200": _json("Related", "Up to five articles"),
+                "301": MOVED,
+                "404": NOT_FOUND,
+            },
+        }
+    },
+    "/api/articles/{ref}/version": {
+        "get": {
+            "summary": "The article's current version, to notice that it changed",
+            "parameters": [REF],
+            "responses": {
+                "200": _json("Version", "Changes whenever the file is saved and indexed"),
                 "301": MOVED,
                 "404": NOT_FOUND,
             },

@@ -14,7 +14,7 @@ from server.app import create_app
 from server.config import Config
 from server.services import Services
 
-from .fixtures import ADMIN_TOKEN, TIER1_TOKEN, TIER2_TOKEN, make_kb_repo
+from .fixtures import ADMIN_TOKEN, AUTHOR_TOKEN, TIER1_TOKEN, TIER2_TOKEN, make_kb_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT.parent / "shared" / "bench"
@@ -48,7 +48,7 @@ def config(kb_dir: Path, index_dir: Path) -> Config:
     return Config(
         kb_dir=kb_dir,
         index_dir=index_dir,
-        tokens=f"tier2:{TIER2_TOKEN},tier1:{TIER1_TOKEN},admin:{ADMIN_TOKEN}",
+        tokens=f"tier2:{TIER2_TOKEN},tier1:{TIER1_TOKEN},admin:{ADMIN_TOKEN},author:{AUTHOR_TOKEN}",
         activity_db=index_dir.parent / "activity.sqlite3",
     )
 
@@ -76,7 +76,7 @@ LiveServer = Server
 def start_server(kb_dir: Path, index_dir: Path, log_path: Path, **env: str) -> LiveServer:
     """Run `kb serve` as a real process (tokens for each role) and wait until it is healthy."""
     environ = {
-        "KB_TOKENS": f"tier2:{TIER2_TOKEN},tier1:{TIER1_TOKEN},admin:{ADMIN_TOKEN}",
+        "KB_TOKENS": f"tier2:{TIER2_TOKEN},tier1:{TIER1_TOKEN},admin:{ADMIN_TOKEN},author:{AUTHOR_TOKEN}",
         "KB_LOG_LEVEL": "INFO",
     } | env
     return Server(kb_dir, index_dir, log_path, timeout=60, **environ)

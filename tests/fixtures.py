@@ -14,6 +14,7 @@ MARKER = "zanzibarquokka"
 TIER2_TOKEN = "tier2-token-for-tests"
 TIER1_TOKEN = "tier1-token-for-tests"
 ADMIN_TOKEN = "admin-token-for-tests"
+AUTHOR_TOKEN = "author-token-for-tests"
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
 

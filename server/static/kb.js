@@ -3,6 +3,7 @@
 // 2. Autocomplete: titles, error codes and tags under the search box (arrow keys + Enter).
 // 3. Copy buttons: permalinks for tickets (whole article, a selected passage, a section).
 // 4. "Was this helpful?" without a page reload.
+// 5. Live preview: an open article notices that its file was saved.
 (function () {
   "use strict";
 
@@ -231,6 +232,32 @@
     });
   }
 
+  // Live preview: authors' pages reload when the file is saved; readers get a notice.
+  function setupLiveArticle() {
+    var article = document.querySelector("article[data-version-url]");
+    if (!article) return;
+    var known = article.dataset.version;
+    var knownProblem = article.dataset.problem || "";
+    var busy = false;
+    setInterval(function () {
+      if (busy || document.visibilityState !== "visible") return;
+      busy = true;
+      fetch(article.dataset.versionUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          busy = false;
+          if (!data) return;
+          var problem = data.problem || "";
+          if (data.version === known && problem === knownProblem) return;
+          known = data.version;
+          knownProblem = problem;
+          if (article.dataset.live === "reload") { window.location.reload(); return; }
+          article.querySelector(".changed-notice").hidden = false;
+        })
+        .catch(function () { busy = false; });
+    }, 1000);
+  }
+
   // Result links carry ?from=<search>.<rank> so clicks can be counted; keep the address clean.
   function dropTrackingParameter() {
     var params = new URLSearchParams(window.location.search);
@@ -246,5 +273,6 @@
     setupCopyButtons();
     setupFeedback();
     dropTrackingParameter();
+    setupLiveArticle();
   });
 })();

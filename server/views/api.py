@@ -120,6 +120,18 @@ def related(ref: str):  # type: ignore[no-untyped-def]
     return jsonify({"id": record.id, "related": [article_summary(a) for a in articles]})
 
 
+@bp.get("/articles/<path:ref>/version")
+def version(ref: str):  # type: ignore[no-untyped-def]
+    """What an open article page polls to notice that its file was saved."""
+    record = _visible_article(ref, ".version")
+    answer = {"id": record.id, "version": record.version, "updated": record.updated}
+    if current_principal().has("author"):  # authors also learn that a save failed to index
+        indexer = services().indexer
+        problem = indexer.problems.get(record.path) if indexer else None
+        answer["problem"] = str(problem) if problem else None
+    return jsonify(answer)
+
+
 @bp.get("/articles/<path:ref>")
 def article(ref: str):  # type: ignore[no-untyped-def]
     """One article with its metadata and rendered HTML; old names redirect."""

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from indexer import article_changes, highlight
+from indexer import article_changes, highlight, lint_file
 
 from ..auth import current_principal, requires, safe_next, visitor
 from ..errors import ApiError, BadRequest, NotFound
@@ -40,9 +40,22 @@ def article(ref: str):  # type: ignore[no-untyped-def]
     visitor()  # the feedback form's votes count once per browser
     body = render_article(found.article, principal.audiences)
     related = services().kb.related(found.article.id, principal.audiences)
-    return render_template(
-        "articles/article.html", article=found.article, body=body, related=related
-    )
+    return render_template("articles/article.html", article=found.article, body=body,
+                           related=related, author_notes=_author_notes(found.article.path))  # fmt: skip
+
+
+def _author_notes(path: str) -> dict[str, object]:
+    """For authors: why the file did not index (the page shows the last good version), and
+    what kb lint says about it now, so a mistake never fails silently."""
+    if not current_principal().has("author"):
+        return {}
+    indexer = services().indexer
+    problem = indexer.problems.get(path) if indexer else None
+    try:
+        findings = lint_file(current_app.config["KB"].kb_dir, path)
+    except OSError:
+        findings = []
+    return {"problem": problem, "findings": findings}
 
 
 @bp.get("/kb/<path:ref>/history")

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ..conftest import LiveServer, start_server, stop_server, wait_until
-from ..fixtures import ADMIN_TOKEN, MARKER
+from ..fixtures import ADMIN_TOKEN, AUTHOR_TOKEN, MARKER
 
 pytestmark = [
     pytest.mark.browser,
@@ -472,3 +472,40 @@ def test_anonymous_visitor_never_sees_internal_titles_or_suggestions(page: Any) 
         assert MARKER not in answer.text() and "KB-2003" not in answer.text()
     answer = page.request.get("/api/tickets/INC-1001")
     assert "KB-2003" not in answer.text() and "KB-2001" in answer.text()
+
+
+# ---------------------------------------------------------------------- 8. authoring
+
+
+def sign_in(page: Any, token: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def test_saving_the_file_reloads_the_authors_page_and_tells_readers(
+    chromium: Any, context: Any, page: Any, live_server: LiveServer
+) -> None:
+    sign_in(page, AUTHOR_TOKEN)
+    page.goto("/kb/KB-2002")
+    reader = context.browser.new_context(base_url=live_server.url).new_page()
+    reader.goto("/kb/KB-2002")
+    expect(reader.locator(".changed-notice")).to_be_hidden()
+
+    path = live_server.kb_dir / "email" / "outlook-prompt.md"
+    path.write_text(
+        path.read_text().replace("Clear cached credentials", "Clear the cached credentials")
+    )
+    expect(page.locator(".body")).to_contain_text("Clear the cached credentials", timeout=10_000)
+    expect(reader.locator(".changed-notice")).to_be_visible(timeout=10_000)
+    expect(reader.locator(".body")).to_contain_text("Clear cached credentials")  # not reloaded
+    reader.get_by_role("link", name="Show the new version").click()
+    expect(reader.locator(".body")).to_contain_text("Clear the cached credentials")
+
+    path.write_text(path.read_text().replace("type: resolution", "type: fix").replace(
+        "tags: [email, authentication]", "tags: [email, authentication"))  # fmt: skip
+    notes = page.locator(".author-notes.error-box")
+    expect(notes).to_contain_text("could not be indexed", timeout=10_000)
+    expect(page.locator(".author-notes[aria-label='kb lint']")).to_contain_text("[unreadable]")
+    assert reader.locator(".author-notes").count() == 0

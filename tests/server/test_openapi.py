@@ -73,6 +73,8 @@ def test_real_answers_match_the_schemas(client: FlaskClient, spec: dict[str, Any
         ("/api/articles/{ref}", "get", client.get("/api/articles/KB-2003")),
         ("/api/articles/{ref}", "get", client.get("/api/articles/KB-2003", headers=TIER2)),
         ("/api/articles/{ref}/related", "get", client.get("/api/articles/KB-2001/related")),
+        ("/api/articles/{ref}/version", "get", client.get("/api/articles/KB-2001/version")),
+        ("/api/articles/{ref}/version", "get", client.get("/api/articles/KB-2003/version")),
         ("/api/articles/{ref}/feedback", "post",
          client.post("/api/articles/KB-2001/feedback", json={"helpful": True})),
         ("/api/articles/{ref}/feedback", "post",
