@@ -6,6 +6,7 @@ Knows nothing of HTTP. The server uses only what is exported here.
 from .articles import ARTICLE_TYPES, AUDIENCES
 from .authoring import AuthoringError, create_article
 from .errors import ArticleError, IndexUnavailable, SearchRequestError
+from .export import ExportError, export_site
 from .frontmatter import json_schema as front_matter_schema
 from .gitmeta import Change, article_changes
 from .linter import Finding, lint, lint_file
@@ -34,6 +35,7 @@ __all__ = [
     "CatalogueEntry",
     "Change",
     "Completion",
+    "ExportError",
     "Finding",
     "Hit",
     "IndexBusy",
@@ -50,6 +52,7 @@ __all__ = [
     "Watcher",
     "article_changes",
     "create_article",
+    "export_site",
     "front_matter_schema",
     "highlight",
     "lint",

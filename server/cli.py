@@ -242,3 +242,23 @@ def new(kb_dir: Path | None, article_type: str, folder: str, title: str) -> None
     except AuthoringError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(path)
+
+
+@main.command()
+@click.option(
+    "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("site"), show_default=True)
+@click.option("--audience", type=click.Choice(["public", "internal"]), default="public",
+              show_default=True, help="internal: every article; public: only public ones.")  # fmt: skip
+def export(kb_dir: Path | None, out: Path, audience: str) -> None:
+    """Build a static site (MkDocs) of the articles an audience may read."""
+    from indexer import ExportError, export_site
+
+    config = _config(kb_dir=kb_dir)
+    mkdocs_yml = config.kb_dir.resolve().parent / "mkdocs.yml"
+    try:
+        count = export_site(config.kb_dir, out, audience, config.default_audience, mkdocs_yml)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{count} {audience} articles -> {out}/index.html")
