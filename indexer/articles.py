@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from markdown_it import MarkdownIt
 
 from .errors import ArticleError
-from .markdown import ParsedBody, parse_body
+from .markdown import PARSER, ParsedBody, parse_body
 
 ARTICLE_TYPES = ("resolution", "config-note")
 AUDIENCES = ("public", "internal")
@@ -107,18 +108,21 @@ def iter_article_paths(root: Path, skip: Path | None = None) -> Iterator[str]:
     """Every article path under ``root``, sorted, never following links out of the root."""
     root = root.resolve()
     skip = skip.resolve() if skip else None
+    top = str(root)
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        current = Path(dirpath)
+    for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(("_", ".")) and (skip is None or current / d != skip)
+            if not d.startswith(("_", ".")) and (skip is None or Path(dirpath, d) != skip)
         )
+        folder = os.path.relpath(dirpath, top).replace(os.sep, "/")
         for name in filenames:
-            full = current / name
-            relpath = full.relative_to(root).as_posix()
-            if is_article_path(relpath) and (not full.is_symlink() or _inside(full, root)):
+            relpath = name if folder == "." else f"{folder}/{name}"
+            if not is_article_path(relpath):
+                continue
+            full = os.path.join(dirpath, name)
+            if not os.path.islink(full) or _inside(Path(full), root):
                 found.append(relpath)
     yield from sorted(found)
 
@@ -197,7 +201,8 @@ def _as_date(key: str, value: Any, warnings: list[str]) -> str:
         return ""
 
 
-def parse_article(relpath: str, raw: bytes, default_audience: str = "internal") -> Article:
+def parse_article(relpath: str, raw: bytes, default_audience: str = "internal",
+                  parser: MarkdownIt = PARSER) -> Article:  # fmt: skip
     """Parse the bytes of one article file. Raises :class:`ArticleError` if it is unusable."""
     if len(raw) > MAX_ARTICLE_BYTES:
         raise ArticleError(relpath, f"file is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
@@ -219,7 +224,7 @@ def parse_article(relpath: str, raw: bytes, default_audience: str = "internal") 
             f"id {article_id!r} cannot be a permalink: use letters, digits, '-', '_', '.', '/'",
             line=_key_line(text, "id"),
         )
-    parsed = parse_body(body)
+    parsed = parse_body(body, parser)
     title = _as_text(meta.get("title")) or parsed.first_heading or _title_from_path(relpath)
 
     article_type = _as_text(meta.get("type")).lower()
@@ -268,7 +273,8 @@ def file_hash(path: Path) -> str | None:
         return None
 
 
-def read_article(root: Path, relpath: str, default_audience: str = "internal") -> Article:
+def read_article(root: Path, relpath: str, default_audience: str = "internal",
+                 parser: MarkdownIt = PARSER) -> Article:  # fmt: skip
     """Read and parse ``root/relpath``; I/O problems become :class:`ArticleError` too."""
     full = root / relpath
     if not _inside(full, root.resolve()):
@@ -278,7 +284,7 @@ def read_article(root: Path, relpath: str, default_audience: str = "internal") -
             raw = handle.read(MAX_ARTICLE_BYTES + 1)
     except OSError as exc:
         raise ArticleError(relpath, f"cannot be read: {exc.strerror or exc}") from None
-    return parse_article(relpath, raw, default_audience)
+    return parse_article(relpath, raw, default_audience, parser)
 
 
 def _key_line(text: str, key: str) -> int | None:

@@ -36,7 +36,7 @@ from .analysis import COMPOUND
 from .articles import iter_article_paths, read_article
 from .errors import ArticleError
 from .frontmatter import check
-from .markdown import resolve_relative
+from .markdown import OUTLINE_PARSER, resolve_relative
 
 REQUIRED_HEADINGS = {
     "resolution": ("Symptoms", "Cause", "Resolution"),
@@ -44,8 +44,8 @@ REQUIRED_HEADINGS = {
 }
 PARALLEL_FROM = 300  # files; below this, starting worker processes costs more than it saves
 SHINGLE_WORDS = 5
-SKETCH = 64  # shingles kept per article: the smallest hashes, a bottom-k min-hash sketch
-BOILERPLATE = 20  # a shingle in more articles than this is template text, not similarity
+SKETCH = 32  # shingles kept per article: the smallest hashes, a bottom-k min-hash sketch
+BOILERPLATE = 8  # a shingle in more articles than this is template text, not similarity
 SIMILAR_BODY = 0.6  # share of shingles in common (Jaccard) that makes two articles "very like"
 SIMILAR_TITLE = 90  # rapidfuzz token_set_ratio
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
@@ -126,7 +126,7 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
         facts.findings.append(Finding(relpath, line, severity, rule, message))
 
     try:
-        article = read_article(root, relpath)
+        article = read_article(root, relpath, parser=OUTLINE_PARSER)
         text = (root / relpath).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     except (ArticleError, OSError, UnicodeDecodeError) as exc:
         line = exc.line if isinstance(exc, ArticleError) and exc.line else 1
@@ -228,20 +228,29 @@ def _check_links(root: Path, facts: Facts, by_path: dict[str, Facts]) -> list[Fi
 
 
 def _check_similar(checked: list[Facts], every: list[Facts]) -> list[Finding]:
-    """Near-duplicates of the checked articles, found through shared shingles."""
+    """Near-duplicates of the checked articles, from pairs of articles sharing shingles.
+
+    Only shingles that a few articles share are telling (a shingle in many articles is
+    template text), so counting shared shingles per pair stays small."""
     holders: dict[int, list[int]] = defaultdict(list)
     for number, facts in enumerate(every):
         for shingle in facts.shingles:
             holders[shingle].append(number)
+    pairs: Counter[tuple[int, int]] = Counter()
+    for held in holders.values():
+        if 1 < len(held) <= BOILERPLATE:
+            pairs.update((a, b) for i, a in enumerate(held) for b in held[i + 1 :])
+    wanted = {id(facts) for facts in checked}
     found = []
-    for facts in checked:
-        telling = [holders[s] for s in facts.shingles if len(holders[s]) <= BOILERPLATE]
-        shared = Counter(n for held in telling for n in held if every[n] is not facts)
-        for number, common in shared.most_common(3):
-            other = every[number]
+    for (a, b), common in pairs.items():
+        for facts, other in ((every[a], every[b]), (every[b], every[a])):
+            if id(facts) not in wanted:
+                continue
             body = common / len(facts.shingles | other.shingles)
+            if body < SIMILAR_BODY / 2:
+                continue
             title = fuzz.token_set_ratio(facts.title, other.title)
-            if body >= SIMILAR_BODY or (title >= SIMILAR_TITLE and body >= SIMILAR_BODY / 2):
+            if body >= SIMILAR_BODY or title >= SIMILAR_TITLE:
                 found.append(Finding(facts.path, 1, "warning", "similar",
                                      f"very like {other.path} ({other.id}): title {title:.0f}% "
                                      f"alike, {body:.0%} of the text in common; extend that "
