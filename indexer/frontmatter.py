@@ -20,27 +20,30 @@ class Key:
     kind: str  # "text", "list", "date" or "choice"
     description: str
     required: bool = False
+    recommended: bool = False  # missing: a warning, not an error
     choices: tuple[str, ...] = ()
     pattern: str = ""
 
 
+# As kb/README.md (the authoring guide) states them: required keys fail lint; an id is only
+# recommended (without one the permalink is the path, which changes if the file moves).
 KEYS: dict[str, Key] = {
     "id": Key("text", "Stable permalink id, e.g. KB-1042. Never reuse or change it; "
-              "list old ids in aliases.", required=True, pattern=ID_PATTERN.pattern),
+              "list old ids in aliases.", recommended=True, pattern=ID_PATTERN.pattern),
     "title": Key("text", "What the reader searches for: the symptom or the setting.",
                  required=True),
     "type": Key("choice", "resolution (symptom, cause, fix) or config-note (how a system "
                 "is set up).", required=True, choices=ARTICLE_TYPES),
-    "audience": Key("choice", "public: tier 1 and everyone; internal: tier 2 and above.",
-                    required=True, choices=AUDIENCES),
+    "systems": Key("list", "Products and services it is about.", required=True),
+    "audience": Key("choice", "public: tier 1 and everyone; internal (the default): tier 2 "
+                    "and above.", choices=AUDIENCES),
     "owner": Key("text", "Who keeps this article right (a user name or team).", required=True),
-    "systems": Key("list", "Products and services it is about."),
     "tags": Key("list", "Topics, lowercase with hyphens."),
     "error_codes": Key("list", "Codes exactly as shown to users: 0x80070005, ORA-12154."),
     "tickets": Key("list", "Tickets this article resolved: INC-20431."),
     "aliases": Key("list", "Former ids and other names that should lead here."),
-    "reviewed": Key("date", "When the content was last checked (YYYY-MM-DD)."),
-    "review_by": Key("date", "When it must be checked again (YYYY-MM-DD)."),
+    "reviewed": Key("date", "When the content was last checked (YYYY-MM-DD).", required=True),
+    "review_by": Key("date", "When it must be checked again (YYYY-MM-DD).", required=True),
 }  # fmt: skip
 
 
@@ -51,6 +54,7 @@ DATE_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"  # "format: date
 class Problem:
     key: str
     message: str
+    severity: str = "error"
 
 
 def _is_date(value: Any) -> bool:
@@ -86,8 +90,10 @@ def check(meta: dict[str, Any]) -> list[Problem]:
     """Every problem with one article's front matter, in key order."""
     problems = [
         Problem(name, f"'{name}' is required: {key.description}")
+        if key.required
+        else Problem(name, f"no '{name}' (recommended): {key.description}", "warning")
         for name, key in KEYS.items()
-        if key.required and name not in meta
+        if (key.required or key.recommended) and name not in meta
     ]
     for name, value in meta.items():
         key = KEYS.get(name)

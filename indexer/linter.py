@@ -13,7 +13,7 @@ Rules, each with a broken fixture in ``tests/indexer/test_lint.py``:
 ``broken-link``       a link to an article, heading or file in the KB that does not exist
 ``missing-heading``   a resolution without Symptoms / Cause / Resolution, a config note
                       without Purpose / Settings / Verification / Rollback
-``review``            review_by has passed (warning), or there is none (warning)
+``review``            review_by has passed (warning)
 ``similar``           the article is very like another one: extend it instead (warning)
 """
 
@@ -136,9 +136,9 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
     facts.key_lines = _key_lines(text)
     if not meta:
         add(1, "error", "front-matter", "no front matter: start the file with id, title, type, "
-            "audience and owner between --- lines (kb new writes them for you)")  # fmt: skip
+            "systems, owner and review dates between --- lines (kb new writes them for you)")  # fmt: skip
     for problem in check(meta) if meta else ():
-        add(facts.key_lines.get(problem.key, 1), "error", "front-matter", problem.message)
+        add(facts.key_lines.get(problem.key, 1), problem.severity, "front-matter", problem.message)
 
     headings = {h.strip().lower() for h in article.parsed.headings}
     for needed in REQUIRED_HEADINGS.get(article.type, ()):
@@ -147,8 +147,6 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
     if article.review_by and article.review_by < today.isoformat():
         add(facts.key_lines.get("review_by", 1), "warning", "review",
             f"review_by {article.review_by} has passed: check the article, then move the date")  # fmt: skip
-    elif not article.review_by and meta:
-        add(1, "warning", "review", "no review_by date: add one so stale articles get noticed")
 
     facts.id, facts.aliases, facts.title = article.id, article.aliases, article.title
     facts.anchors = frozenset(s.anchor for s in article.parsed.sections if s.anchor)

@@ -16,8 +16,10 @@ GOOD = """---
 id: KB-5001
 title: VPN drops every ten minutes on hotel wifi
 type: resolution
+systems: [VPN client]
 audience: public
 owner: n.tester
+reviewed: 2026-06-01
 review_by: 2027-06-01
 ---
 ## Symptoms
@@ -49,16 +51,16 @@ def test_a_good_article_passes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("id: KB-5001\n", ""), (1, "front-matter")),
+        (("systems: [VPN client]\n", ""), (1, "front-matter")),
         (("type: resolution", "type: howto"), (4, "front-matter")),
-        (("audience: public", "audience: everyone"), (5, "front-matter")),
-        (("review_by: 2027-06-01", "review_by: 2027-13-01"), (7, "front-matter")),
-        (("owner: n.tester\n", "owner: n.tester\ntags: vpn\n"), (7, "front-matter")),
+        (("audience: public", "audience: everyone"), (6, "front-matter")),
+        (("review_by: 2027-06-01", "review_by: 2027-13-01"), (9, "front-matter")),
+        (("owner: n.tester\n", "owner: n.tester\ntags: vpn\n"), (8, "front-matter")),
         (("id: KB-5001", "id: KB 5001!"), (2, "unreadable")),
         (("title: VPN", "title: [VPN"), (4, "unreadable")),  # where YAML noticed
         (("## Cause", "## Background"), (1, "missing-heading")),
-        (("(#cause)", "(#reason)"), (20, "broken-link")),
-        (("img/vpn.svg", "img/missing.svg"), (20, "broken-link")),
+        (("(#cause)", "(#reason)"), (22, "broken-link")),
+        (("img/vpn.svg", "img/missing.svg"), (22, "broken-link")),
     ],
 )
 def test_each_rule_reports_file_and_line(tmp_path: Path, change: tuple[str, str],
@@ -78,7 +80,7 @@ def test_ids_must_be_unique_and_aliases_must_not_collide(tmp_path: Path) -> None
     assert found == [
         ("dup.md", 2, "error", "duplicate-id"),
         ("vpn.md", 2, "error", "duplicate-id"),
-        ("wifi.md", 7, "error", "alias"),
+        ("wifi.md", 8, "error", "alias"),
     ]
 
 
@@ -95,12 +97,19 @@ def test_links_between_articles_and_their_headings(tmp_path: Path) -> None:
     assert len(broken) == 2, found  # no heading #nowhere; a link out of the KB
 
 
-def test_review_dates_are_warnings(tmp_path: Path) -> None:
+def test_a_past_review_date_warns_and_a_missing_one_fails(tmp_path: Path) -> None:
     past = GOOD.replace("review_by: 2027-06-01", "review_by: 2026-01-01")
     none = GOOD.replace("review_by: 2027-06-01\n", "")
-    assert run(tmp_path, {"a.md": past, "img/vpn.svg": ""}) == [("a.md", 7, "warning", "review")]
+    assert run(tmp_path, {"a.md": past, "img/vpn.svg": ""}) == [("a.md", 9, "warning", "review")]
     (tmp_path / "a.md").unlink()
-    assert run(tmp_path, {"b.md": none}) == [("b.md", 1, "warning", "review")]
+    assert run(tmp_path, {"b.md": none, "img/vpn.svg": ""}) == [
+        ("b.md", 1, "error", "front-matter")
+    ]
+
+
+def test_a_missing_id_is_only_a_warning(tmp_path: Path) -> None:
+    found = run(tmp_path, {"vpn.md": GOOD.replace("id: KB-5001\n", ""), "img/vpn.svg": ""})
+    assert found == [("vpn.md", 1, "warning", "front-matter")]
 
 
 def test_a_near_copy_of_another_article_is_flagged(tmp_path: Path) -> None:
