@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench-retrieval bench-freshness bench-logging clean
+.PHONY: run test lint format bench-retrieval bench-freshness bench-logging bench-lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-freshness: $(VENV)/.installed-test
 ## bench-logging: what recording a search for the insights page adds to a search
 bench-logging: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.search_logging
+
+## bench-lint: kb lint over a generated 10,000-article KB (what a pre-commit hook waits for)
+bench-lint: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.lint_speed
 
 clean:
 	rm -rf $(VENV) .kb-index .pytest_cache .ruff_cache  # .kb-state (feedback) is kept on purpose

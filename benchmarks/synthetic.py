@@ -96,7 +96,9 @@ def article_text(rng: random.Random, number: int) -> str:
         f"---\nid: KB-{number}\ntitle: {title}\ntype: {'resolution' if resolution else 'config-note'}\n"
         f"systems: [{rng.choice(SYSTEMS)}]\ntags: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]\n"
         f'error_codes: ["{code}"]\ntickets: [INC-{rng.randrange(10000, 99999)}]\n'
-        f"audience: {'public' if rng.random() < 0.7 else 'internal'}\nowner: owner{rng.randrange(20)}\n---\n"
+        f"audience: {'public' if rng.random() < 0.7 else 'internal'}\nowner: owner{rng.randrange(20)}\n"
+        f"reviewed: 2025-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}\n"
+        f"review_by: {rng.choice((2026, 2027))}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}\n---\n"
     )
     log = f"2026-0{rng.randrange(1, 9)}-1{rng.randrange(9)} 10:1{rng.randrange(9)}:07 ERROR {code} in {rng.choice(PATHS)}"
     headings = (

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import json
 import os
 import re
 import zlib
@@ -42,6 +43,7 @@ REQUIRED_HEADINGS = {
     "resolution": ("Symptoms", "Cause", "Resolution"),
     "config-note": ("Purpose", "Settings", "Verification", "Rollback"),
 }
+CACHE_VERSION = 1  # bump when Facts or the per-file checks change
 PARALLEL_FROM = 300  # files; below this, starting worker processes costs more than it saves
 SHINGLE_WORDS = 5
 SKETCH = 32  # shingles kept per article: the smallest hashes, a bottom-k min-hash sketch
@@ -114,7 +116,8 @@ def _shingles(text: str) -> frozenset[int]:
     """A bottom-k sketch of the article's 5-word shingles; two sketches estimate overlap."""
     ids = [zlib.crc32(word.encode()) for word in COMPOUND.findall(text.lower())]
     # hashes of int tuples are the same in every process (unlike hashes of str)
-    grams = set(map(hash, zip(*(ids[i:] for i in range(SHINGLE_WORDS)), strict=False)))
+    windows = zip(*(ids[i:] for i in range(SHINGLE_WORDS)), strict=False)
+    grams = {hash(window) & 0xFFFFFFFF for window in windows}  # 32 bits keep the cache small
     return frozenset(heapq.nsmallest(SKETCH, grams))
 
 
@@ -160,13 +163,76 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
     return facts
 
 
-def _read_all(root: Path, paths: list[str], today: dt.date) -> list[Facts]:
+def _compute(root: Path, paths: list[str], today: dt.date) -> list[Facts]:
     if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         return [read_facts(root, p, today) for p in paths]
     with ProcessPoolExecutor() as pool:
         chunk = max(16, len(paths) // ((os.cpu_count() or 2) * 8))
         return list(pool.map(read_facts, [root] * len(paths), paths, [today] * len(paths),
                              chunksize=chunk))  # fmt: skip
+
+
+def _stamp(root: Path, relpath: str) -> list[int]:
+    try:
+        info = (root / relpath).stat()
+    except OSError:
+        return [-1, -1]
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _to_json(facts: Facts) -> dict:
+    return {
+        "path": facts.path, "findings": [vars(f) for f in facts.findings], "id": facts.id,
+        "aliases": list(facts.aliases), "title": facts.title, "anchors": sorted(facts.anchors),
+        "links": [list(link) for link in facts.links], "shingles": sorted(facts.shingles),
+        "key_lines": facts.key_lines,
+    }  # fmt: skip
+
+
+def _from_json(data: dict) -> Facts:
+    return Facts(
+        path=data["path"], findings=[Finding(**f) for f in data["findings"]], id=data["id"],
+        aliases=tuple(data["aliases"]), title=data["title"], anchors=frozenset(data["anchors"]),
+        links=tuple((href, line) for href, line in data["links"]),
+        shingles=frozenset(data["shingles"]), key_lines=data["key_lines"],
+    )  # fmt: skip
+
+
+def _cache_file(root: Path) -> Path | None:
+    """The cache lives in the repository's .git folder: never committed, never shared."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").is_dir():
+            return folder / ".git" / "kb-lint-cache.json"
+    return None
+
+
+def _read_all(root: Path, paths: list[str], today: dt.date) -> list[Facts]:
+    """Facts for every path: from the cache for files unchanged since the last run today
+    (same size and modification time), read afresh for the rest."""
+    cache_file = _cache_file(root)
+    key = f"{CACHE_VERSION}|{root}|{today.isoformat()}"
+    cached: dict[str, list] = {}
+    if cache_file is not None:
+        try:
+            data = json.loads(cache_file.read_text())
+            cached = data["files"] if data.get("key") == key else {}
+        except (OSError, ValueError, KeyError, TypeError):
+            cached = {}
+    stamps = {p: _stamp(root, p) for p in paths}
+    found = {
+        p: _from_json(cached[p][1]) for p in paths if p in cached and cached[p][0] == stamps[p]
+    }
+    fresh = [p for p in paths if p not in found]
+    found.update(zip(fresh, _compute(root, fresh, today), strict=True))
+    if cache_file is not None and fresh:
+        files = {p: [stamps[p], _to_json(found[p])] for p in paths}
+        try:
+            temporary = cache_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps({"key": key, "files": files}))
+            temporary.replace(cache_file)
+        except OSError:
+            pass  # a read-only checkout lints without a cache
+    return [found[p] for p in paths]
 
 
 def _check_ids(every: list[Facts]) -> list[Finding]:

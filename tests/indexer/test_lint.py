@@ -122,3 +122,17 @@ def test_only_the_named_files_are_reported(tmp_path: Path) -> None:
     broken = GOOD.replace("type: resolution", "type: howto")
     files = {"vpn.md": GOOD, "broken.md": broken.replace("KB-5001", "KB-5002"), "img/vpn.svg": ""}
     assert [f for f in run(tmp_path, files, only=["vpn.md"]) if f[2] == "error"] == []
+
+
+def test_a_second_run_reuses_unchanged_files_and_rereads_edited_ones(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the cache lives in the repository's .git folder
+    files = {"kb/vpn.md": GOOD, "kb/img/vpn.svg": ""}
+    for relpath, text in files.items():
+        write(tmp_path, relpath, text)
+    assert lint(tmp_path / "kb", today=TODAY).findings == []
+    assert (tmp_path / ".git" / "kb-lint-cache.json").is_file()
+    write(tmp_path, "kb/vpn.md", GOOD.replace("type: resolution", "type: howto") + "\n")
+    found = lint(tmp_path / "kb", today=TODAY).findings
+    assert [(f.path, f.rule) for f in found] == [("vpn.md", "front-matter")]
+    (tmp_path / ".git" / "kb-lint-cache.json").write_text("{broken")
+    assert len(lint(tmp_path / "kb", today=TODAY).findings) == 1  # a bad cache is ignored
