@@ -34,7 +34,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from .analysis import COMPOUND
-from .articles import iter_article_paths, read_article
+from .articles import iter_article_paths, parse_article, read_article
 from .errors import ArticleError
 from .frontmatter import check
 from .markdown import OUTLINE_PARSER, resolve_relative
@@ -128,9 +128,13 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
     def add(line: int, severity: str, rule: str, message: str) -> None:
         facts.findings.append(Finding(relpath, line, severity, rule, message))
 
+    full = root / relpath
     try:
-        article = read_article(root, relpath, parser=OUTLINE_PARSER)
-        text = (root / relpath).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        if full.is_symlink():  # ordinary files skip read_article's two path resolutions
+            article = read_article(root, relpath, parser=OUTLINE_PARSER)
+        else:
+            article = parse_article(relpath, full.read_bytes(), parser=OUTLINE_PARSER)
+        text = full.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
     except (ArticleError, OSError, UnicodeDecodeError) as exc:
         line = exc.line if isinstance(exc, ArticleError) and exc.line else 1
         add(line, "error", "unreadable", str(getattr(exc, "message", exc)))
