@@ -9,6 +9,7 @@ article that lint rejects is still indexed with a warning rather than lost.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,7 @@ def _check_value(name: str, key: Key, value: Any) -> str | None:
         return f"'{name}' must be a single non-empty value"
     if key.kind == "choice" and str(value) not in key.choices:
         return f"'{name}' must be one of {', '.join(key.choices)}, not {value!r}"
-    if key.pattern and not ID_PATTERN.match(str(value)):
+    if key.pattern and not re.fullmatch(key.pattern, str(value)):
         return f"'{name}' {value!r} cannot be a permalink: use letters, digits, - _ . /"
     return None
 

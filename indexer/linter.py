@@ -130,11 +130,11 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
 
     full = root / relpath
     try:
-        if full.is_symlink():  # ordinary files skip read_article's two path resolutions
-            article = read_article(root, relpath, parser=OUTLINE_PARSER)
-        else:
-            article = parse_article(relpath, full.read_bytes(), parser=OUTLINE_PARSER)
-        text = full.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        # only a link needs read_article's check that it stays inside the KB
+        linked = read_article(root, relpath, parser=OUTLINE_PARSER) if full.is_symlink() else None
+        raw = full.read_bytes()
+        article = linked or parse_article(relpath, raw, parser=OUTLINE_PARSER)
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except (ArticleError, OSError, UnicodeDecodeError) as exc:
         line = exc.line if isinstance(exc, ArticleError) and exc.line else 1
         add(line, "error", "unreadable", str(getattr(exc, "message", exc)))

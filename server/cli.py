@@ -37,14 +37,17 @@ def _config(**overrides: Any) -> Config:
     return config
 
 
+kb_option = click.option(
+    "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
+)
+
+
 def kb_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--kb and --index-dir, shared by every command."""
+    """--kb and --index-dir, for the commands that use the index."""
     command = click.option(
         "--index-dir", type=click.Path(path_type=Path), help="Index folder [KB_INDEX_DIR]."
     )(command)
-    return click.option(
-        "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
-    )(command)
+    return kb_option(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,9 +169,7 @@ def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: boo
 
 
 @main.command()
-@click.option(
-    "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
-)
+@kb_option
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one object with every finding, for tools.")  # fmt: skip
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -225,9 +226,7 @@ def schema(out: Path | None) -> None:
 
 
 @main.command()
-@click.option(
-    "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
-)
+@kb_option
 @click.option("--type", "article_type", type=click.Choice(["resolution", "config-note"]),
               default="resolution", show_default=True)  # fmt: skip
 @click.option("--dir", "folder", default="", help="Folder inside the KB, e.g. windows.")
@@ -245,9 +244,7 @@ def new(kb_dir: Path | None, article_type: str, folder: str, title: str) -> None
 
 
 @main.command()
-@click.option(
-    "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
-)
+@kb_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("site"), show_default=True)
 @click.option("--audience", type=click.Choice(["public", "internal"]), default="public",
               show_default=True, help="internal: every article; public: only public ones.")  # fmt: skip

@@ -16,7 +16,9 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _obj(required: list[str], **properties: Any) -> dict[str, Any]:
+def _obj(optional: tuple[str, ...] = (), **properties: Any) -> dict[str, Any]:
+    """An object schema; every property is required unless named in ``optional``."""
+    required = [name for name in properties if name not in optional]
     return {"type": "object", "required": required, "properties": properties}
 
 
@@ -27,34 +29,18 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
 STRINGS = {"type": "array", "items": STRING}
+SUMMARIES = {"type": "array", "items": {"$ref": "#/components/schemas/ArticleSummary"}}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj(["error"], error=_obj(["status", "message"], status=INTEGER, message=STRING)),
+    "Error": _obj(error=_obj(status=INTEGER, message=STRING)),
     "Hit": _obj(
-        [
-            "id",
-            "title",
-            "path",
-            "url",
-            "type",
-            "snippet",
-            "section",
-            "score",
-            "updated",
-            "tags",
-            "systems",
-            "summary",
-            "steps",
-        ],
         id=STRING,
         title=STRING,
         path=STRING,
         url={**STRING, "description": "Permalink, safe to paste into a ticket."},
         type=STRING,
         snippet={**STRING, "description": "HTML: escaped text with <mark> around matches."},
-        section=_nullable(
-            _obj(["heading", "anchor", "url"], heading=STRING, anchor=STRING, url=STRING)
-        ),
+        section=_nullable(_obj(heading=STRING, anchor=STRING, url=STRING)),
         score={"type": "number"},
         updated=STRING,
         tags=STRINGS,
@@ -63,17 +49,6 @@ SCHEMAS: dict[str, Any] = {
         steps={**STRINGS, "description": "First lines of the resolution steps."},
     ),
     "SearchResults": _obj(
-        [
-            "query",
-            "total",
-            "page",
-            "pages",
-            "limit",
-            "took_ms",
-            "did_you_mean",
-            "results",
-            "facets",
-        ],
         query={**STRING, "description": "The query run (for /api/suggest: built from the ticket)."},
         total=INTEGER,
         page=INTEGER,
@@ -86,13 +61,13 @@ SCHEMAS: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {
                 "type": "array",
-                "items": _obj(["value", "count"], value=STRING, count=INTEGER),
+                "items": _obj(value=STRING, count=INTEGER),
             },
         },
     ),
     "Ticket": {
         **_obj(
-            [],
+            ("subject", "description", "limit"),
             subject=STRING,
             description=STRING,
             limit={"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
@@ -100,29 +75,13 @@ SCHEMAS: dict[str, Any] = {
         "description": "A ticket's text; either part may be long and hold pasted logs.",
     },
     "ArticleSummary": _obj(
-        ["id", "title", "path", "url", "type", "updated"],
-        id=STRING,
-        title=STRING,
-        path=STRING,
-        url=STRING,
-        type=STRING,
-        updated=STRING,
+        id=STRING, title=STRING, path=STRING, url=STRING, type=STRING, updated=STRING
     ),
     "Article": {
         "allOf": [
             _ref("ArticleSummary"),
             _obj(
-                [
-                    "audience",
-                    "systems",
-                    "tags",
-                    "error_codes",
-                    "tickets",
-                    "aliases",
-                    "markdown",
-                    "html",
-                    "toc",
-                ],
+                ("owner", "reviewed", "review_by", "author", "commit", "uncommitted", "extra"),
                 audience={"enum": ["public", "internal"]},
                 systems=STRINGS,
                 tags=STRINGS,
@@ -138,30 +97,17 @@ SCHEMAS: dict[str, Any] = {
                 extra={"type": "object"},
                 markdown=STRING,
                 html=STRING,
-                toc={
-                    "type": "array",
-                    "items": _obj(
-                        ["level", "anchor", "title"], level=INTEGER, anchor=STRING, title=STRING
-                    ),
-                },
+                toc={"type": "array", "items": _obj(level=INTEGER, anchor=STRING, title=STRING)},
             ),
         ]
     },
-    "Related": _obj(
-        ["id", "related"], id=STRING, related={"type": "array", "items": _ref("ArticleSummary")}
-    ),
-    "TicketArticles": _obj(
-        ["ticket", "articles"],
-        ticket=STRING,
-        articles={"type": "array", "items": _ref("ArticleSummary")},
-    ),
+    "Related": _obj(id=STRING, related=SUMMARIES),
+    "TicketArticles": _obj(ticket=STRING, articles=SUMMARIES),
     "Completions": _obj(
-        ["query", "suggestions"],
         query=STRING,
         suggestions={
             "type": "array",
             "items": _obj(
-                ["kind", "text", "url"],
                 kind={"enum": ["article", "error_code", "tag"]},
                 text=STRING,
                 url=_nullable(STRING),
@@ -169,23 +115,22 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "Version": _obj(
-        ["id", "version", "updated"],
+        ("problem",),
         id=STRING,
         version=STRING,
         updated=STRING,
         problem={**_nullable(STRING), "description": "Authors only: why the last save failed"},
     ),
     "Feedback": _obj(
-        ["helpful"], helpful={"type": "boolean"}, comment={**STRING, "maxLength": 2000}
+        ("comment",), helpful={"type": "boolean"}, comment={**STRING, "maxLength": 2000}
     ),
     "FeedbackResult": _obj(
-        ["id", "helpful", "counted"],
         id=STRING,
         helpful={"type": "boolean"},
         counted={"type": "boolean", "description": "false: this replaced your earlier vote"},
     ),
     "Health": _obj(
-        ["status", "pending"],
+        ("documents", "last_indexed", "problems", "message"),
         status={"enum": ["ok", "unavailable"]},
         documents=INTEGER,
         pending=INTEGER,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +65,16 @@ def app(config: Config, indexer: Indexer, kb: KnowledgeBase):  # type: ignore[no
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture
+def client_with(config: Config, kb: KnowledgeBase):  # type: ignore[no-untyped-def]
+    """A test client for the same index with some settings changed: client_with(edit_url=...)."""
+
+    def make(**settings: Any):  # type: ignore[no-untyped-def]
+        return create_app(dataclasses.replace(config, **settings), Services(kb=kb)).test_client()
+
+    return make
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from flask import Flask
@@ -53,12 +52,9 @@ def test_history_is_for_tier2_and_above(client: FlaskClient) -> None:
     assert client.get("/kb/KB-2003/history", headers=TIER2).status_code == 200
 
 
-def test_edit_link_comes_from_the_template(config: Config, app: Flask) -> None:
-    found: Services = app.extensions["kb"]
+def test_edit_link_comes_from_the_template(app: Flask, client_with) -> None:  # type: ignore[no-untyped-def]
     edit = "https://git.example/it/kb/-/edit/main/kb/{path}?article={id}"
-    client = create_app(
-        dataclasses.replace(config, edit_url=edit), Services(kb=found.kb)
-    ).test_client()
+    client = client_with(edit_url=edit)
     page = client.get("/kb/KB-2001", headers=TIER2).text
     assert (
         'href="https://git.example/it/kb/-/edit/main/kb/windows/update-0x80070005.md?article=KB-2001"'

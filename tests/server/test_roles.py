@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from flask import Flask
 from flask.testing import FlaskClient
-
-from server.app import create_app
-from server.config import Config
-from server.services import Services
 
 from ..fixtures import ADMIN_TOKEN, MARKER, TIER1_TOKEN, TIER2_TOKEN
 
@@ -51,22 +44,19 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(client: FlaskC
         assert away.headers["Location"] == "/"
 
 
-def _proxied_app(config: Config, app: Flask, **settings: str) -> FlaskClient:
-    found: Services = app.extensions["kb"]
-    proxied = create_app(dataclasses.replace(config, **settings), Services(kb=found.kb))
-    return proxied.test_client()
-
-
 def test_proxy_headers_are_ignored_unless_configured(client: FlaskClient) -> None:
     spoofed = {"X-Forwarded-User": "mallory", "X-Forwarded-Groups": "kb-admins"}
     assert client.get("/kb/KB-2003", headers=spoofed).status_code == 404
     assert client.get("/admin/insights", headers=spoofed).status_code == 302
 
 
-def test_proxy_user_and_groups_give_roles(config: Config, app: Flask) -> None:
-    client = _proxied_app(config, app, proxy_user_header="X-Forwarded-User",
-                          proxy_role="tier1", proxy_groups_header="X-Forwarded-Groups",
-                          proxy_group_roles="cn=kb:admins,ou=groups:admin, helpdesk:tier2")  # fmt: skip
+def test_proxy_user_and_groups_give_roles(client_with) -> None:  # type: ignore[no-untyped-def]
+    client = client_with(
+        proxy_user_header="X-Forwarded-User",
+        proxy_role="tier1",
+        proxy_groups_header="X-Forwarded-Groups",
+        proxy_group_roles="cn=kb:admins,ou=groups:admin, helpdesk:tier2",
+    )
     user = {"X-Forwarded-User": "sam"}
     assert client.get("/kb/KB-2003", headers=user).status_code == 404  # tier1 by default
     tier2 = user | {"X-Forwarded-Groups": "staff, helpdesk"}

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from flask import Flask
 from flask.testing import FlaskClient
-
-from server.app import create_app
-from server.config import Config
-from server.services import Services
 
 from ..fixtures import MARKER, TIER2_TOKEN
 
@@ -46,15 +40,8 @@ def test_without_a_match_escalation_is_offered_with_the_query(client: FlaskClien
     assert "Searched the knowledge base for: quantum flux capacitor" in page
 
 
-def _client_with(config: Config, app: Flask, **settings: str) -> FlaskClient:
-    found: Services = app.extensions["kb"]
-    other = create_app(dataclasses.replace(config, **settings), Services(kb=found.kb))
-    return other.test_client()
-
-
-def test_escalation_url_carries_query_and_articles_looked_at(config: Config, app: Flask) -> None:
-    client = _client_with(
-        config, app,
+def test_escalation_url_carries_query_and_articles_looked_at(client_with) -> None:  # type: ignore[no-untyped-def]
+    client = client_with(
         escalation_url="https://desk.example/new?subject={query}&kb={articles}&body={description}",
     )  # fmt: skip
     client.get("/help?q=update+access+denied")
