@@ -1,62 +1,42 @@
 """kb-search indexer: Markdown files in a git folder -> a Whoosh index -> search results.
 
 Knows nothing of HTTP. The server uses only what is exported here.
+
+Names are imported on first use (PEP 562), so that ``kb lint`` in a pre-commit hook does
+not pay for loading Whoosh and the search stack it never touches.
 """
 
-from .articles import ARTICLE_TYPES, AUDIENCES
-from .authoring import AuthoringError, create_article
-from .errors import ArticleError, IndexUnavailable, SearchRequestError
-from .export import ExportError, export_site
-from .frontmatter import json_schema as front_matter_schema
-from .gitmeta import Change, article_changes
-from .linter import Finding, lint, lint_file
-from .markdown import STEPS_HEADING, RenderedBody, highlight, pygments_css, render
-from .search import (
-    ArticleRecord,
-    CatalogueEntry,
-    Hit,
-    KnowledgeBase,
-    Lookup,
-    SearchRequest,
-    SearchResults,
-)
-from .storage import IndexBusy, IndexStorage
-from .suggestions import Completion
-from .watcher import Watcher
-from .writer import Indexer, Report
+from __future__ import annotations
 
-__all__ = [
-    "ARTICLE_TYPES",
-    "AUDIENCES",
-    "STEPS_HEADING",
-    "ArticleError",
-    "ArticleRecord",
-    "AuthoringError",
-    "CatalogueEntry",
-    "Change",
-    "Completion",
-    "ExportError",
-    "Finding",
-    "Hit",
-    "IndexBusy",
-    "IndexStorage",
-    "IndexUnavailable",
-    "Indexer",
-    "KnowledgeBase",
-    "Lookup",
-    "RenderedBody",
-    "Report",
-    "SearchRequest",
-    "SearchRequestError",
-    "SearchResults",
-    "Watcher",
-    "article_changes",
-    "create_article",
-    "export_site",
-    "front_matter_schema",
-    "highlight",
-    "lint",
-    "lint_file",
-    "pygments_css",
-    "render",
-]
+from importlib import import_module
+from typing import Any
+
+# module -> the names it exports here
+_MODULES: dict[str, tuple[str, ...]] = {
+    "articles": ("ARTICLE_TYPES", "AUDIENCES"),
+    "authoring": ("AuthoringError", "create_article"),
+    "errors": ("ArticleError", "IndexUnavailable", "SearchRequestError"),
+    "export": ("ExportError", "export_site"),
+    "gitmeta": ("Change", "article_changes"),
+    "linter": ("Finding", "lint", "lint_file"),
+    "markdown": ("STEPS_HEADING", "RenderedBody", "highlight", "pygments_css", "render"),
+    "search": ("ArticleRecord", "CatalogueEntry", "Hit", "KnowledgeBase", "Lookup",
+               "SearchRequest", "SearchResults"),
+    "storage": ("IndexBusy", "IndexStorage"),
+    "suggestions": ("Completion",),
+    "watcher": ("Watcher",),
+    "writer": ("Indexer", "Report"),
+}  # fmt: skip
+# exported name -> (module, name in that module)
+_EXPORTS = {name: (module, name) for module, names in _MODULES.items() for name in names}
+_EXPORTS["front_matter_schema"] = ("frontmatter", "json_schema")
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _EXPORTS[name]
+    value = getattr(import_module(f".{module}", __name__), attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value

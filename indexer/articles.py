@@ -13,16 +13,15 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from markdown_it import MarkdownIt
 
 from .errors import ArticleError
-from .markdown import PARSER, ParsedBody, parse_body
+from .markdown import ParsedBody, parse_body
 
 ARTICLE_TYPES = ("resolution", "config-note")
 AUDIENCES = ("public", "internal")
@@ -202,7 +201,7 @@ def _as_date(key: str, value: Any, warnings: list[str]) -> str:
 
 
 def parse_article(relpath: str, raw: bytes, default_audience: str = "internal",
-                  parser: MarkdownIt = PARSER) -> Article:  # fmt: skip
+                  outline: Callable[[str], ParsedBody] = parse_body) -> Article:  # fmt: skip
     """Parse the bytes of one article file. Raises :class:`ArticleError` if it is unusable."""
     if len(raw) > MAX_ARTICLE_BYTES:
         raise ArticleError(relpath, f"file is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
@@ -224,7 +223,7 @@ def parse_article(relpath: str, raw: bytes, default_audience: str = "internal",
             f"id {article_id!r} cannot be a permalink: use letters, digits, '-', '_', '.', '/'",
             line=_key_line(text, "id"),
         )
-    parsed = parse_body(body, parser)
+    parsed = outline(body)
     title = _as_text(meta.get("title")) or parsed.first_heading or _title_from_path(relpath)
 
     article_type = _as_text(meta.get("type")).lower()
@@ -274,7 +273,7 @@ def file_hash(path: Path) -> str | None:
 
 
 def read_article(root: Path, relpath: str, default_audience: str = "internal",
-                 parser: MarkdownIt = PARSER) -> Article:  # fmt: skip
+                 outline: Callable[[str], ParsedBody] = parse_body) -> Article:  # fmt: skip
     """Read and parse ``root/relpath``; I/O problems become :class:`ArticleError` too."""
     full = root / relpath
     if not _inside(full, root.resolve()):
@@ -284,7 +283,7 @@ def read_article(root: Path, relpath: str, default_audience: str = "internal",
             raw = handle.read(MAX_ARTICLE_BYTES + 1)
     except OSError as exc:
         raise ArticleError(relpath, f"cannot be read: {exc.strerror or exc}") from None
-    return parse_article(relpath, raw, default_audience, parser)
+    return parse_article(relpath, raw, default_audience, outline)
 
 
 def _key_line(text: str, key: str) -> int | None:

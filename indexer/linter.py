@@ -20,30 +20,30 @@ Rules, each with a broken fixture in ``tests/indexer/test_lint.py``:
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import json
 import os
 import re
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import fuzz
 
-from .analysis import COMPOUND
 from .articles import iter_article_paths, parse_article, read_article
 from .errors import ArticleError
 from .frontmatter import check
-from .markdown import OUTLINE_PARSER, resolve_relative
+from .markdown import parse_outline, resolve_relative
 
 REQUIRED_HEADINGS = {
     "resolution": ("Symptoms", "Cause", "Resolution"),
     "config-note": ("Purpose", "Settings", "Verification", "Rollback"),
 }
-CACHE_VERSION = 1  # bump when Facts or the per-file checks change
+CACHE_VERSION = 2  # bump when Facts or the per-file checks change
 PARALLEL_FROM = 300  # files; below this, starting worker processes costs more than it saves
 SHINGLE_WORDS = 5
 SKETCH = 32  # shingles kept per article: the smallest hashes, a bottom-k min-hash sketch
@@ -114,11 +114,11 @@ def _key_lines(text: str) -> dict[str, int]:
 
 def _shingles(text: str) -> frozenset[int]:
     """A bottom-k sketch of the article's 5-word shingles; two sketches estimate overlap."""
-    ids = [zlib.crc32(word.encode()) for word in COMPOUND.findall(text.lower())]
+    ids = list(map(zlib.crc32, text.lower().encode().split()))  # words with their punctuation
     # hashes of int tuples are the same in every process (unlike hashes of str)
     windows = zip(*(ids[i:] for i in range(SHINGLE_WORDS)), strict=False)
-    grams = {hash(window) & 0xFFFFFFFF for window in windows}  # 32 bits keep the cache small
-    return frozenset(heapq.nsmallest(SKETCH, grams))
+    grams = sorted(set(map(hash, windows)))[:SKETCH]
+    return frozenset(gram & 0xFFFFFFFF for gram in grams)  # 32 bits keep the cache small
 
 
 def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
@@ -131,9 +131,9 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
     full = root / relpath
     try:
         # only a link needs read_article's check that it stays inside the KB
-        linked = read_article(root, relpath, parser=OUTLINE_PARSER) if full.is_symlink() else None
+        linked = read_article(root, relpath, outline=parse_outline) if full.is_symlink() else None
         raw = full.read_bytes()
-        article = linked or parse_article(relpath, raw, parser=OUTLINE_PARSER)
+        article = linked or parse_article(relpath, raw, outline=parse_outline)
         text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except (ArticleError, OSError, UnicodeDecodeError) as exc:
         line = exc.line if isinstance(exc, ArticleError) and exc.line else 1
@@ -295,19 +295,26 @@ def _check_links(root: Path, facts: Facts, by_path: dict[str, Facts]) -> list[Fi
     return found
 
 
-def _check_similar(checked: list[Facts], every: list[Facts]) -> list[Finding]:
-    """Near-duplicates of the checked articles, from pairs of articles sharing shingles.
+def _sharing_groups(every: list[Facts]) -> Iterator[list[int]]:
+    """For each shingle that 2 to BOILERPLATE articles hold, the numbers of those articles.
 
-    Only shingles that a few articles share are telling (a shingle in many articles is
-    template text), so counting shared shingles per pair stays small."""
-    holders: dict[int, list[int]] = defaultdict(list)
-    for number, facts in enumerate(every):
-        for shingle in facts.shingles:
-            holders[shingle].append(number)
+    A shingle in more articles than that is template text, not similarity. Sorting all
+    shingles at once (numpy) is several times faster than a dict of lists at 10,000 files."""
+    sizes = [len(facts.shingles) for facts in every]
+    shingles = np.fromiter(chain.from_iterable(f.shingles for f in every), np.uint32, sum(sizes))
+    order = np.argsort(shingles, kind="stable")
+    _, starts, counts = np.unique(shingles[order], return_index=True, return_counts=True)
+    owners = np.repeat(np.arange(len(every)), sizes)[order].tolist()
+    telling = (counts > 1) & (counts <= BOILERPLATE)
+    for start, count in zip(starts[telling].tolist(), counts[telling].tolist(), strict=True):
+        yield owners[start : start + count]
+
+
+def _check_similar(checked: list[Facts], every: list[Facts]) -> list[Finding]:
+    """Near-duplicates of the checked articles, from pairs of articles sharing shingles."""
     pairs: Counter[tuple[int, int]] = Counter()
-    for held in holders.values():
-        if 1 < len(held) <= BOILERPLATE:
-            pairs.update((a, b) for i, a in enumerate(held) for b in held[i + 1 :])
+    for held in _sharing_groups(every):
+        pairs.update((a, b) for i, a in enumerate(held) for b in held[i + 1 :])
     wanted = {id(facts) for facts in checked}
     found = []
     for (a, b), common in pairs.items():

@@ -1,6 +1,14 @@
 """Markdown bodies: section text for the index, safe HTML with anchors for the page."""
 
-from indexer.markdown import parse_body, render, resolve_relative
+from pathlib import Path
+
+from indexer.markdown import (
+    _QUOTE_RULE_OR_UNDERLINE,
+    parse_body,
+    parse_outline,
+    render,
+    resolve_relative,
+)
 
 BODY = """## Symptoms
 
@@ -79,3 +87,55 @@ def test_links_leaving_the_kb_are_not_resolved() -> None:
     assert resolve_relative("a/b.md", "https://example.com/x.md") is None
     assert resolve_relative("a/b.md", "#local") is None
     assert resolve_relative("a/b.md", "c.md#x") == ("a/c.md", "x")
+
+
+TRICKY = """# Title with *emphasis* and `code`
+
+Intro with a [link](other.md#cause) and ![diagram](img/a.png).
+
+> Quoted [runbook](runbook.md) in a block quote.
+
+| Setting | See |
+|---|---|
+| MTU | [network](net.md#mtu) |
+
+Plain paragraph without links, `code` and **bold** words.
+
+```
+# not a heading
+[not a link](nowhere.md)
+```
+
+## Cause: **expired** `cert` [with link](x.md)
+
+Text with `[code, not a link](nowhere.md)` only.
+
+Underlined heading
+------------------
+
+- > ## Heading quoted in a list
+  > with a [quoted link](q.md)
+
+***
+"""
+
+
+def test_lint_outline_finds_the_same_headings_anchors_and_links_as_the_renderer() -> None:
+    """kb lint's fast parser may skip what lint does not read, never what it checks."""
+    kb = Path(__file__).resolve().parents[2] / "kb"
+    plain = TRICKY.split("Underlined")[0].replace("> Quoted", "Quoted")
+    assert _QUOTE_RULE_OR_UNDERLINE.search(plain) is None  # so the fast rule set reads it
+    bodies = [TRICKY, plain, "## **Symptoms**\n\nText\n"] + [
+        path.read_text().split("\n---\n", 1)[-1] for path in kb.rglob("*.md")
+    ]
+    for body in bodies:
+        full, outline = parse_body(body), parse_outline(body)
+        assert outline.headings == full.headings
+        assert [s.anchor for s in outline.sections] == [s.anchor for s in full.sections]
+        assert outline.links == full.links
+    assert parse_outline(TRICKY).links == (
+        "other.md#cause", "img/a.png", "runbook.md", "net.md#mtu", "x.md", "q.md",
+    )  # fmt: skip
+    assert parse_outline(TRICKY).headings[-2:] == (
+        "Underlined heading", "Heading quoted in a list",
+    )  # fmt: skip
