@@ -98,7 +98,7 @@ def open_kb(kb_dir: Path, index_dir: Path, rebuild: bool = False) -> KnowledgeBa
     if rebuild:
         indexer.build()
     else:
-        indexer.open_or_build()
+        indexer.reconcile()
     return KnowledgeBase(IndexStorage(index_dir), kb_dir)
 
 

@@ -180,8 +180,7 @@ class KnowledgeBase:
         after committing, so an open that raced with it is simply tried again."""
         for attempt in range(attempts):
             try:
-                generation, ix = self.storage.open_current()
-                return generation, ix.searcher()
+                return self.storage.open_searcher()
             except (IndexUnavailable, OSError):
                 if attempt == attempts - 1:
                     raise

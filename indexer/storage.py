@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -22,9 +23,12 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import Index
+from whoosh.searching import Searcher
 
 from .errors import IndexUnavailable
 from .schema import SCHEMA_VERSION, build_schema
+
+log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 STATE = "state.json"
@@ -54,6 +58,15 @@ class Generation:
 
     def open(self) -> Index:
         return whoosh_index.open_dir(str(self.path), schema=build_schema())
+
+
+@contextlib.contextmanager
+def _readable(generation: Generation) -> Iterator[None]:
+    """Whoosh raises several unrelated types for a missing or damaged index: one for callers."""
+    try:
+        yield
+    except Exception as exc:
+        raise IndexUnavailable(f"index {generation.path} cannot be read: {exc}") from exc
 
 
 class IndexStorage:
@@ -89,19 +102,30 @@ class IndexStorage:
             return None
         return generation
 
-    def open_current(self) -> tuple[Generation, Index]:
+    def _live(self) -> Generation:
         generation = self.current()
         if generation is None:
             raise IndexUnavailable(f"no index in {self.index_dir}: run `kb index` first")
-        try:
-            return generation, generation.open()
-        except Exception as exc:  # whoosh raises several unrelated types for a damaged index
-            raise IndexUnavailable(f"index {generation.path} cannot be opened: {exc}") from exc
+        return generation
+
+    def open_current(self) -> tuple[Generation, Index]:
+        """The live generation, opened for writing. A damaged one raises IndexUnavailable."""
+        generation = self._live()
+        with _readable(generation):
+            ix = generation.open()
+            ix.searcher().close()  # opening one reads every segment: a truncated file fails
+        return generation, ix
+
+    def open_searcher(self) -> tuple[Generation, Searcher]:
+        """The live generation and a searcher on its newest commit."""
+        generation = self._live()
+        with _readable(generation):
+            return generation, generation.open().searcher()
 
     def create_generation(self, kb_root: Path) -> tuple[Generation, Index]:
         """A new, empty generation directory (not yet live)."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{_GENERATION_PREFIX}{time.time_ns():x}"
+        name = f"{_GENERATION_PREFIX}{time.time_ns():016x}"  # sorts by age
         generation = Generation(name, self.index_dir / name)
         generation.path.mkdir()
         ix = whoosh_index.create_in(str(generation.path), build_schema())
@@ -119,6 +143,15 @@ class IndexStorage:
         keep = {generation.name, previous}
         for entry in self.index_dir.iterdir():
             if entry.name.startswith(_GENERATION_PREFIX) and entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def remove_unfinished(self) -> None:
+        """Delete generations newer than the live one: builds a crash (kill -9) cut short.
+        Call with the write lock held, so no build of this or another process is running."""
+        live = self.current_name() or ""
+        for entry in self.index_dir.glob(f"{_GENERATION_PREFIX}*"):
+            if entry.name > live and entry.is_dir():
+                log.warning("removing %s, an index build that never finished", entry)
                 shutil.rmtree(entry, ignore_errors=True)
 
     def discard(self, generation: Generation) -> None:

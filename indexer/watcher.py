@@ -5,7 +5,9 @@ events have stopped for ``debounce`` seconds (but never longer than ``max_delay`
 first one), then writes the whole burst as one batch. A burst too large to handle file by
 file (a ``git checkout`` of another branch), a moved folder, or the periodic safety net
 all fall back to a reconciliation of the whole tree. If a write fails, the batch is kept and
-retried with back-off; the index keeps serving its last good commit meanwhile.
+retried with back-off; the index keeps serving its last good commit meanwhile. A write that
+keeps failing, or a live index that cannot be opened (deleted, truncated), is answered with
+a full rebuild into a new generation, which the readers switch to when it is complete.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .writer import Indexer
 log = logging.getLogger(__name__)
 
 STORM_FILES = 500  # more changed files than this in one burst: reconcile instead
+REBUILD_AFTER_FAILURES = 3  # consecutive failed writes before trying a full rebuild
 _GIT_TRIGGERS = frozenset({"HEAD", "index", "packed-refs", "ORIG_HEAD"})
 
 
@@ -47,6 +50,10 @@ class Watcher(FileSystemEventHandler):
         self._reconcile = False
         self._git_moved = False
         self._last_event = 0.0
+        self._behind_since: float | None = None  # first change not yet in the index
+        self.failures = 0  # consecutive failed writes; 0 when the last one succeeded
+        self.last_error = ""  # why the last write failed, for /healthz and the log
+        self.writes_failed = 0  # failed writes since start, for /metrics
         self._cond = threading.Condition()
         self._stopped = False
         self._observer = Observer()
@@ -77,10 +84,25 @@ class Watcher(FileSystemEventHandler):
         with self._cond:
             return len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
 
+    @property
+    def lag(self) -> float:
+        """Seconds since the oldest change that is not in the index yet; 0 when caught up."""
+        with self._cond:
+            since = self._behind_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    @property
+    def alive(self) -> bool:
+        return self._worker.is_alive()
+
     def request_reconcile(self) -> None:
+        """Compare the whole tree with the index soon; also how a reader that found the live
+        index missing or broken gets it rebuilt (see :meth:`Indexer.reconcile`)."""
         with self._cond:
             self._reconcile = True
             self._last_event = time.monotonic()
+            if self._behind_since is None:
+                self._behind_since = self._last_event
             self._cond.notify_all()
 
     # ------------------------------------------------------------------ events
@@ -114,14 +136,19 @@ class Watcher(FileSystemEventHandler):
             self._reconcile |= reconcile
             self._git_moved |= git_moved
             self._last_event = time.monotonic()
+            if self._behind_since is None:
+                self._behind_since = self._last_event
             self._cond.notify_all()
 
     # ------------------------------------------------------------------ worker
 
+    def _has_work(self) -> bool:
+        return bool(self._pending or self._reconcile or self._git_moved)
+
     def _wait_for_batch(self) -> tuple[set[str], bool, bool] | None:
         with self._cond:
             deadline = time.monotonic() + self.reconcile_every
-            while not (self._pending or self._reconcile or self._git_moved or self._stopped):
+            while not (self._has_work() or self._stopped):
                 if not self._cond.wait(timeout=max(0.0, deadline - time.monotonic())):
                     self._reconcile = True  # the safety net for events the OS dropped
             first = time.monotonic()
@@ -138,6 +165,19 @@ class Watcher(FileSystemEventHandler):
             self._reconcile = self._git_moved = False
             return batch
 
+    def _apply(self, paths: set[str], reconcile: bool, git_moved: bool) -> None:
+        if self.failures >= REBUILD_AFTER_FAILURES:
+            log.warning("%d writes failed in a row: rebuilding the index from the working tree",
+                        self.failures)  # fmt: skip
+            self.indexer.build()
+        elif reconcile or len(paths) > STORM_FILES:
+            self.indexer.reconcile()
+        else:
+            if paths:
+                self.indexer.update(paths)
+            if git_moved:
+                self.indexer.sync_git()
+
     def _run(self) -> None:
         backoff = 0.5
         while True:
@@ -146,19 +186,22 @@ class Watcher(FileSystemEventHandler):
                 return
             paths, reconcile, git_moved = batch
             try:
-                if reconcile or len(paths) > STORM_FILES:
-                    self.indexer.reconcile()
-                else:
-                    if paths:
-                        self.indexer.update(paths)
-                    if git_moved:
-                        self.indexer.sync_git()
-                backoff = 0.5
-            except Exception:
-                log.exception("indexing failed; keeping the last good index and retrying")
+                self._apply(paths, reconcile, git_moved)
+            except Exception as exc:
+                self.failures += 1
+                self.writes_failed += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("cannot write the index (%s); still serving the last good index, "
+                          "retrying in %.1f s", self.last_error, backoff, exc_info=True)  # fmt: skip
                 with self._cond:
                     self._pending |= paths
                     self._reconcile |= reconcile
                     self._git_moved |= git_moved
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 0.5
+            self.failures, self.last_error = 0, ""
+            with self._cond:
+                if not self._has_work():
+                    self._behind_since = None

@@ -22,7 +22,7 @@ from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
 from .articles import Article, file_hash, is_article_path, iter_article_paths, read_article
-from .errors import ArticleError
+from .errors import ArticleError, IndexUnavailable
 from .gitmeta import FileHistory, GitHistory, read_history
 from .markdown import resolve_relative
 from .schema import indexed_files, to_document
@@ -85,16 +85,17 @@ class Indexer:
 
     # ------------------------------------------------------------------ entry points
 
-    def open_or_build(self, progress: Progress | None = None) -> Report:
-        """Start-up: rebuild if there is no usable index, else catch up with the working tree."""
-        if self.storage.usable(self.kb_root) is None:
-            return self.build(progress)
-        return self.reconcile()
+    def _rebuild_instead(self, error: IndexUnavailable) -> Report:
+        """The live index is gone or damaged (deleted, truncated): build a new one. Readers
+        keep the searchers they have open until the new generation is live."""
+        log.error("%s: rebuilding the index from the working tree", error)
+        return self.build()
 
     def build(self, progress: Progress | None = None) -> Report:
         """Index every article into a fresh generation, then make it live in one step."""
         started = time.perf_counter()
         with self._lock, self.storage.write_lock():
+            self.storage.remove_unfinished()
             generation, ix = self.storage.create_generation(self.kb_root)
             try:
                 report = self._build_into(ix, progress)
@@ -110,15 +111,22 @@ class Indexer:
         self._finished(report)
         return report
 
-    def reconcile(self) -> Report:
+    def reconcile(self, progress: Progress | None = None) -> Report:
         """Compare the working tree with the index by content hash and apply the difference.
 
         Catches changes made while the service was down, a `git checkout`, and any events
         the watcher missed. Files whose git history moved (a commit, a pull) are refreshed too.
+        Without a usable index (none yet, another schema version, deleted, damaged) it builds
+        one instead; ``progress`` is called during such a build.
         """
-        generation, ix = self.storage.open_current()
-        with ix.searcher() as searcher:
-            indexed = {path: digest for path, (_, digest) in indexed_files(searcher).items()}
+        if self.storage.usable(self.kb_root) is None:
+            return self.build(progress)
+        try:
+            generation, searcher = self.storage.open_searcher()
+            with searcher:
+                indexed = {path: digest for path, (_, digest) in indexed_files(searcher).items()}
+        except IndexUnavailable as error:
+            return self._rebuild_instead(error)
         on_disk = set(iter_article_paths(self.kb_root, skip=self.storage.index_dir))
         stale = {p for p in on_disk if self._hash_differs(p, indexed.get(p))}
         stale |= indexed.keys() - on_disk
@@ -130,6 +138,12 @@ class Indexer:
         """Bring the given kb-relative paths up to date: add, re-index or delete each."""
         started = time.perf_counter()
         paths = {p for p in relpaths if is_article_path(p)}
+        try:
+            return self._update(paths, started)
+        except IndexUnavailable as error:
+            return self._rebuild_instead(error)
+
+    def _update(self, paths: set[str], started: float) -> Report:
         with self._lock, self.storage.write_lock():
             generation, ix = self.storage.open_current()
             report = self._write_batch(ix, paths) if paths else Report()

@@ -16,6 +16,7 @@
 /api/tickets/<id>       articles naming a ticket     (views/api.py)
 /api/openapi.json       the API description          (views/api.py)
 /healthz                health and freshness         (views/health.py)
+/metrics                Prometheus figures           (metrics.py)
 /login, /logout         token sign-in for browsers   (auth.py)
 /static/pygments.css    code highlighting styles
 """
@@ -31,7 +32,7 @@ from flask import Flask, Response
 
 from indexer import IndexStorage, KnowledgeBase, pygments_css
 
-from . import auth, formatting
+from . import auth, formatting, logs, metrics
 from .activity import Activity
 from .config import Config, load_config
 from .errors import register_error_handlers
@@ -88,6 +89,7 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
     app.extensions["kb"] = services
 
     auth.init_app(app)
+    logs.init_app(app, on_finished=[metrics.init_app(app, services).observe_request])
     formatting.init_app(app)
     register_error_handlers(app)
     for blueprint in (search.bp, articles.bp, selfserve.bp, admin.bp, api.bp, health.bp):

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from . import logs
 from .config import Config, ConfigError, load_config
 
 log = logging.getLogger("kb")
@@ -29,11 +30,7 @@ def _config(**overrides: Any) -> Config:
         raise click.ClickException(
             f"kb folder {config.kb_dir} does not exist (set --kb or KB_KB_DIR)"
         )
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(config.log_level, config.log_format)
     return config
 
 
@@ -73,7 +70,7 @@ def index(kb_dir: Path | None, index_dir: Path | None, rebuild: bool) -> None:
             bar.update(done - bar.pos)
 
         try:
-            report = indexer.build(progress) if rebuild else indexer.open_or_build(progress)
+            report = indexer.build(progress) if rebuild else indexer.reconcile(progress)
         except IndexBusy as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
@@ -93,7 +90,7 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
     """Serve the search UI and API with a production WSGI server (waitress)."""
     import waitress
 
-    from indexer import Indexer, IndexStorage, KnowledgeBase, Watcher
+    from indexer import Indexer, KnowledgeBase, Watcher
 
     from .app import create_app
     from .services import Services
@@ -101,13 +98,12 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
     config = _config(kb_dir=kb_dir, index_dir=index_dir, host=host, port=port, watch=watch)
     indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
     watcher = None
-    if IndexStorage(config.index_dir).usable(indexer.kb_root) is None:
-        log.info("no usable index in %s: building one", config.index_dir)
-        log.info("%s", indexer.build().summary())
     if config.watch:
         watcher = Watcher(indexer, debounce=config.debounce_ms / 1000)
         watcher.start()
-        watcher.request_reconcile()  # catch up with changes made while stopped, in the background
+        # in the background, so the service answers at once (503 until a first index exists):
+        # catch up with changes made while stopped, or build if there is no usable index
+        watcher.request_reconcile()
     else:
         indexer.reconcile()
     app = create_app(

@@ -78,6 +78,17 @@ class Config:
         "", "Signs session cookies. Generated and kept in index_dir when empty."
     )
     log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
+    log_format: str = _setting(
+        "text",
+        "text: one readable line per event, with key=value fields; json: one JSON object per "
+        "line, for a log collector. Either way every request is logged with its route, "
+        "status, duration, size, role and request id (never tokens, cookies or query text).",
+    )
+    health_max_lag: int = _setting(
+        60,
+        "Seconds the index may trail the working tree (a change seen but not yet indexed, "
+        "or failing to index) before /healthz answers 503.",
+    )
     activity_db: Path = _setting(
         Path(".kb-state/activity.sqlite3"),
         "SQLite file for search events, clicks and feedback (the insights page reads it). "
@@ -204,6 +215,10 @@ def _validate(config: Config) -> list[str]:
             problems.append(f"edit_url: unknown or broken placeholder {exc}; use {{path}}, {{id}}")
     if config.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append("log_level: must be DEBUG, INFO, WARNING or ERROR")
+    if config.log_format not in ("text", "json"):
+        problems.append("log_format: must be text or json")
+    if config.health_max_lag < 1:
+        problems.append("health_max_lag: must be at least 1 (seconds)")
     try:
         if config.index_dir.resolve().is_relative_to(config.kb_dir.resolve()):
             problems.append("index_dir: must not be inside kb_dir")

@@ -71,7 +71,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(IndexUnavailable)
     def handle_no_index(error: IndexUnavailable):  # type: ignore[no-untyped-def]
         log.warning("index unavailable: %s", error)
-        return error_response(503, "The search index is not available yet; try again shortly.")
+        watcher = app.extensions["kb"].watcher
+        if watcher is not None:
+            watcher.request_reconcile()  # rebuilds a missing or damaged index
+        response, status = error_response(
+            503, "The search index is not available yet; try again shortly."
+        )
+        return response, status, {"Retry-After": "5"}
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):  # type: ignore[no-untyped-def]

@@ -131,9 +131,14 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Health": _obj(
         ("documents", "last_indexed", "problems", "message"),
-        status={"enum": ["ok", "unavailable"]},
+        status={"enum": ["ok", "unavailable", "behind", "not indexing"]},
         documents=INTEGER,
         pending=INTEGER,
+        lag_seconds={
+            **_nullable({"type": "number"}),
+            "description": "how long the oldest change not yet indexed has waited; null in "
+            "a process that does not index",
+        },
         last_indexed=_nullable(STRING),
         problems=INTEGER,
         message=STRING,
@@ -305,7 +310,11 @@ PATHS: dict[str, Any] = {
             "security": [],
             "responses": {
                 "200": _json("Health", "An index is being served"),
-                "503": _json("Health", "No index can be served yet"),
+                "503": _json(
+                    "Health",
+                    "No index can be served yet, the indexer has stopped, or a change has "
+                    "waited longer than health_max_lag seconds to be indexed",
+                ),
             },
         }
     },

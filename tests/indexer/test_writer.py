@@ -122,7 +122,7 @@ def test_reconcile_catches_changes_made_while_stopped(
     write(kb_dir, "new/one.md", "---\nid: KB-3001\n---\nnewwhilestopped\n")
     (kb_dir / "printing/spooler.md").unlink()
     restarted = Indexer(kb_dir, index_dir)
-    report = restarted.open_or_build()
+    report = restarted.reconcile()
     assert not report.full_build
     assert (report.added, report.updated, report.deleted) == (1, 1, 1)
     kb = KnowledgeBase(restarted.storage)
@@ -175,7 +175,7 @@ def test_index_from_another_schema_version_is_rebuilt(
     generation = indexer.storage.current()
     state = json.loads((generation.path / STATE).read_text())
     generation.write_state(**(state | {"schema_version": -1}))
-    assert Indexer(kb_dir, index_dir).open_or_build().full_build
+    assert Indexer(kb_dir, index_dir).reconcile().full_build
 
 
 def test_git_history_gives_author_and_commit(kb: KnowledgeBase) -> None:

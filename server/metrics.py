@@ -1,0 +1,116 @@
+"""``/metrics`` in the Prometheus text format: requests, latency, errors, and the index.
+
+Request counts and latencies are observed as requests finish (see logs.init_app); the index
+figures (documents, size on disk, how far it trails the working tree, files that fail to
+index, failed writes) are read when Prometheus scrapes, so they are never stale. Each app
+has its own registry, so several apps in one process (tests) do not mix their figures.
+
+Labels are route patterns such as ``/kb/<path:ref>``, never raw paths: a bounded set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+from indexer import IndexUnavailable
+
+from .services import Services
+
+bp = Blueprint("metrics", __name__)
+LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.08, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class IndexCollector(Collector):
+    """Index figures, computed at scrape time from the services the app runs with."""
+
+    def __init__(self, found: Services) -> None:
+        self.found = found
+
+    def collect(self) -> Iterator[Metric]:
+        found = self.found
+        try:
+            stats = found.kb.stats()
+        except IndexUnavailable:
+            stats = None
+        yield _gauge("kb_index_up", "1 if an index can be served, else 0.", stats is not None)
+        if stats is not None:
+            yield _gauge("kb_index_documents", "Articles in the served index.", stats["documents"])
+            size = _folder_bytes(found.kb.storage.index_dir / stats["generation"])
+            yield _gauge("kb_index_size_bytes", "Size of the served index on disk.", size)
+        if found.indexer is not None:
+            yield _gauge("kb_index_problem_files", "Article files that could not be indexed.",
+                         len(found.indexer.problems))  # fmt: skip
+        if found.watcher is not None:
+            watcher = found.watcher
+            yield _gauge("kb_index_lag_seconds",
+                         "How long the oldest change not yet in the index has waited.",
+                         watcher.lag)  # fmt: skip
+            yield _gauge("kb_index_pending_changes", "Changed files waiting to be indexed.",
+                         watcher.pending)  # fmt: skip
+            yield _gauge("kb_indexer_up", "1 while the indexing thread runs.", watcher.alive)
+            failed = CounterMetricFamily("kb_index_write_failures",
+                                         "Index writes that failed (each is retried).")  # fmt: skip
+            failed.add_metric([], watcher.writes_failed)
+            yield failed
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=float(value))
+
+
+def _folder_bytes(folder: Path) -> int:
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(folder) if entry.is_file())
+    except OSError:
+        return 0
+
+
+class Metrics:
+    """The registry and request instruments of one app."""
+
+    def __init__(self, found: Services) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("kb_http_requests", "HTTP requests answered, by route and status.",
+                                ["method", "route", "status"], registry=self.registry)  # fmt: skip
+        self.latency = Histogram("kb_http_request_duration_seconds",
+                                 "Time to answer a request, by route.", ["route"],
+                                 buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
+        self.errors = Counter("kb_http_server_errors",
+                              "Requests answered with a 5xx status, by route.", ["route"],
+                              registry=self.registry)  # fmt: skip
+        ProcessCollector(registry=self.registry)  # memory (RSS), CPU, open files
+        self.registry.register(IndexCollector(found))
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+        if status >= 500:
+            self.errors.labels(route).inc()
+
+
+def init_app(app: Flask, found: Services) -> Metrics:
+    metrics = app.extensions["kb-metrics"] = Metrics(found)
+    app.register_blueprint(bp)
+    return metrics
+
+
+@bp.get("/metrics")
+def metrics_page() -> Response:
+    """Counts and timings only (no titles, queries or ids), so it needs no sign-in, like
+    /healthz; keep it off the public internet with the rest of the service."""
+    registry = current_app.extensions["kb-metrics"].registry
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
