@@ -145,6 +145,7 @@ class Indexer:
 
     def _update(self, paths: set[str], started: float) -> Report:
         with self._lock, self.storage.write_lock():
+            self.storage.remove_unfinished()
             generation, ix = self.storage.open_current()
             report = self._write_batch(ix, paths) if paths else Report()
             generation.write_state(

@@ -116,3 +116,13 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05):  # type
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Print the recovery time of each fault the fault tests caused (for the README)."""
+    from .e2e.test_faults import RECOVERY
+
+    if RECOVERY:
+        terminalreporter.section("recovery after faults")
+        for fault, seconds in RECOVERY.items():
+            terminalreporter.write_line(f"{fault}: {seconds:.1f} s")

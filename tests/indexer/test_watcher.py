@@ -91,3 +91,18 @@ def test_failed_write_is_retried(watching: Watcher, kb: KnowledgeBase, kb_dir: P
     write(kb_dir, "email/outlook-prompt.md", ARTICLES["email/outlook-prompt.md"] + "\nrambutan\n")
     wait_until(lambda: found(kb, "rambutan") == ["KB-2002"], timeout=5)
     assert calls["n"] >= 2
+
+
+def test_changes_the_watcher_never_heard_of_are_reconciled(indexer: Indexer, kb: KnowledgeBase,
+                                                           kb_dir: Path) -> None:  # fmt: skip
+    """Events the OS dropped (here: changes made before watching began) are caught by the
+    periodic reconciliation, the watcher's safety net."""
+    write(kb_dir, "email/outlook-prompt.md", ARTICLES["email/outlook-prompt.md"] + "\nlychee\n")
+    (kb_dir / "printing/spooler.md").unlink()
+    running = Watcher(indexer, debounce=0.05, reconcile_every=0.5)
+    running.start()
+    try:
+        wait_until(lambda: found(kb, "lychee") == ["KB-2002"], timeout=5)
+        wait_until(lambda: not found(kb, "spooler"), timeout=5)
+    finally:
+        running.stop()
