@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench-retrieval bench-freshness bench-logging bench-lint clean
+.PHONY: run test lint format bench-retrieval bench-freshness bench-logging bench-lint bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-logging: $(VENV)/.installed-test
 ## bench-lint: kb lint over a generated 10,000-article KB (what a pre-commit hook waits for)
 bench-lint: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.lint_speed
+
+## bench-load: 32 clients for 60 s on a generated 10,000-article KB while an author saves
+bench-load: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.load --json load.json
 
 clean:
 	rm -rf $(VENV) .kb-index .pytest_cache .ruff_cache  # .kb-state (feedback) is kept on purpose

@@ -16,6 +16,7 @@ from server.app import create_app
 from server.config import Config
 from server.services import Services
 
+from .figures import FIGURES
 from .fixtures import ADMIN_TOKEN, AUTHOR_TOKEN, TIER1_TOKEN, TIER2_TOKEN, make_kb_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,10 +120,8 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05):  # type
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    """Print the recovery time of each fault the fault tests caused (for the README)."""
-    from .e2e.test_faults import RECOVERY
-
-    if RECOVERY:
-        terminalreporter.section("recovery after faults")
-        for fault, seconds in RECOVERY.items():
-            terminalreporter.write_line(f"{fault}: {seconds:.1f} s")
+    """Print what the tests measured (recovery after faults, load) for the README."""
+    for section, lines in FIGURES.items():
+        terminalreporter.section(section)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -4,7 +4,7 @@ damaged while stopped and while running, stale lock files, a read-only or full d
 What a user must notice in every case: searches keep answering (from the last good index,
 or a clear 503 with Retry-After while there is none, never a 500), the index comes back by
 itself, and it then matches the working tree. Recovery times are printed at the end of
-the run (see ``RECOVERY`` and tests/conftest.py).
+the run.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import pytest
 from benchmarks.synthetic import generate
 
 from ..conftest import LiveServer, start_server, stop_server, wait_until
+from ..figures import report
 from ..fixtures import TIER2_TOKEN, git, write
 
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
-RECOVERY: dict[str, float] = {}  # fault -> seconds until the index matched the tree again
 
 
 def search_ids(server: LiveServer, query: str) -> list[str] | None:
@@ -84,7 +84,7 @@ def kb_command(*args: str) -> subprocess.Popen:
 def time_recovery(fault: str, server: LiveServer, kb: Path, word: str, article_id: str,
                   since: float, timeout: float = 60) -> None:  # fmt: skip
     wait_until(lambda: recovered(server, kb, word, article_id), timeout=timeout, interval=0.1)
-    RECOVERY[fault] = time.monotonic() - since
+    report("recovery after faults", f"{fault}: {time.monotonic() - since:.1f} s")
 
 
 # ---------------------------------------------------------------------- crashes
@@ -131,7 +131,8 @@ def test_kill_9_during_an_incremental_batch(generated_kb: Path, tmp_path: Path) 
         assert first is not None
         wait_until(lambda: all(search_ids(server, f"batchword{n}") for n in (0, 150, 299)),
                    timeout=60, interval=0.2)  # fmt: skip
-        RECOVERY["kill -9 during an incremental batch"] = time.monotonic() - started
+        seconds = time.monotonic() - started
+        report("recovery after faults", f"kill -9 during an incremental batch: {seconds:.1f} s")
         assert health(server)["documents"] == article_count(generated_kb)
     finally:
         stop_server(server)
