@@ -63,10 +63,33 @@ _NoAliasLoader.yaml_implicit_resolvers = _WITHOUT_TIMESTAMPS
 _FastLoader.yaml_implicit_resolvers = _WITHOUT_TIMESTAMPS
 
 
+MAX_NESTING = 100  # front matter needs two or three levels
+
+
+def _refuse_deep_nesting(raw: str, loader: type) -> None:
+    """Refuse front matter nested more than MAX_NESTING deep before it is composed: PyYAML
+    composes nodes recursively, so ~25,000 levels (``[[[...``, ``- - - ...``, 60 KB) overflow
+    libyaml's C stack and kill the process. Events are read without recursion, and only
+    until the limit."""
+    if sum(map(raw.count, "[{-?:")) <= MAX_NESTING:
+        return  # every level opens with one of these: this cannot be too deep
+    depth = 0
+    for event in yaml.parse(raw, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"nested more than {MAX_NESTING} levels deep", event.start_mark
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _load_yaml(raw: str) -> Any:
     """Parse front matter; anything that could hold an anchor or alias takes the slow loader,
     which refuses aliases (the C loader cannot be taught to)."""
     loader = _NoAliasLoader if _ANCHOR.search(raw) else _FastLoader
+    _refuse_deep_nesting(raw, loader)
     return yaml.load(raw, Loader=loader)  # both are safe loaders
 
 

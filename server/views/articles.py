@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     current_app,
@@ -12,6 +14,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from werkzeug.security import safe_join
 
 from indexer import article_changes, highlight, lint_file
 
@@ -103,14 +106,30 @@ def ticket(ticket: str):  # type: ignore[no-untyped-def]
 @bp.get("/kb-files/<path:relpath>")
 def asset(relpath: str):  # type: ignore[no-untyped-def]
     """An image or attachment from kb/, if an article the reader may see links to it."""
-    if not services().kb.asset_visible(relpath, current_principal().audiences):
+    root = current_app.config["KB"].kb_dir.resolve()
+    visible = services().kb.asset_visible(relpath, current_principal().audiences)
+    if not (visible and _servable(root, relpath)):
         raise NotFound("No such file.")
-    response = send_from_directory(current_app.config["KB"].kb_dir.resolve(), relpath)
+    response = send_from_directory(root, relpath)
     # an SVG opened on its own must not run scripts in our origin
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     )
     return response
+
+
+def _servable(root: Path, relpath: str) -> bool:
+    """Whether ``relpath`` is a file inside the kb folder with every link followed, and not
+    hidden: a symlink committed next to an article (to /etc/passwd, to a folder elsewhere)
+    must not make the server hand out what it points to, nor .git/config."""
+    joined = safe_join(str(root), relpath)
+    if joined is None or any(part.startswith(".") for part in relpath.split("/")):
+        return False
+    try:
+        target = Path(joined).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return target.is_relative_to(root) and target.is_file()
 
 
 @bp.get("/problems")
