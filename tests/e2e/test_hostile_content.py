@@ -33,6 +33,7 @@ from ..fixtures import ADMIN_TOKEN, AUTHOR_TOKEN, TIER1_TOKEN, TIER2_TOKEN, git,
 SECRET = "plutoniumsecretword"  # only in files outside the kb folder
 OUTSIDE_WORD = "zorgmundbunker"  # also only outside: searched for, where SECRET would echo
 HUGE_WORD = "hugelinemarkerword"  # at the end of the article just under the size limit
+DEEP_WORD = "deephtmlmarkerword"  # inside 100,000 nested <div>s
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><title>{}</title></svg>'
 
@@ -159,6 +160,8 @@ def make_hostile_kb(root: Path) -> Path:
     huge = write(kb, "good/huge-line.md", head + line)
     assert huge.stat().st_size == MAX_ARTICLE_BYTES
 
+    nested = "<div>" * 100_000 + f"\n{DEEP_WORD}\n" + "</div>" * 100_000
+    write(kb, "good/deep-html.md", _front(f"Intro.\n\n{nested}\n", id="KB-DEEPHTML"))
     for relpath, (raw, _) in BAD_FILES.items():
         (kb / relpath).parent.mkdir(parents=True, exist_ok=True)
         (kb / relpath).write_bytes(raw)
@@ -271,6 +274,19 @@ def test_article_just_under_the_size_limit_is_served(hostile: LiveServer) -> Non
     page = get(hostile, "/kb/KB-HUGE")
     assert page.status == 200
     assert HUGE_WORD in page.text
+
+
+def test_deeply_nested_raw_html_is_served_quickly_and_inert(hostile: LiveServer) -> None:
+    """100,000 nested <div>s cost the HTML sanitizer minutes (its time grows with the square
+    of the depth); such an article is shown as escaped source instead, at once."""
+    hits = get(hostile, f"/api/search?q={DEEP_WORD}").json()["results"]
+    assert [hit["id"] for hit in hits] == ["KB-DEEPHTML"]
+    started = time.monotonic()
+    page = get(hostile, "/kb/KB-DEEPHTML")
+    assert page.status == 200
+    assert time.monotonic() - started < 3
+    assert DEEP_WORD in page.text
+    assert page.text.count("<div>") < 100
 
 
 @pytest.mark.parametrize("relpath", list(BAD_FILES))
