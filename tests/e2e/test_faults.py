@@ -10,6 +10,7 @@ the run.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from ..figures import report
 from ..fixtures import TIER2_TOKEN, git, write
 
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
+STORM_FILES = int(os.environ.get("KB_STORM_FILES", "600"))
 
 
 def search_ids(server: LiveServer, query: str) -> list[str] | None:
@@ -246,10 +248,12 @@ def test_unwritable_disk_keeps_serving_and_says_why(kb_dir: Path, tmp_path: Path
 
 def test_git_checkout_of_another_branch_with_many_files(generated_kb: Path,
                                                         tmp_path: Path) -> None:  # fmt: skip
-    """A checkout that switches 600 files (more than a batch: a reconciliation)."""
+    """A checkout that switches STORM_FILES files (more than a batch: a reconciliation).
+    `KB_STORM_FILES=5000 pytest -k checkout` runs the full-size storm (about two minutes)."""
     repo = generated_kb.parent
     git(repo, "checkout", "-q", "-b", "storm")
-    for number in range(300, 900):
+    last = 300 + STORM_FILES - 1
+    for number in range(300, last + 1):
         write(generated_kb, f"storm/storm-{number}.md",
               f"---\nid: KB-S{number}\ntitle: Storm {number}\n---\nstormword{number}\n")  # fmt: skip
     git(repo, "add", "-A")
@@ -259,11 +263,11 @@ def test_git_checkout_of_another_branch_with_many_files(generated_kb: Path,
     try:
         started = time.monotonic()
         git(repo, "checkout", "-q", "storm")
-        time_recovery("git checkout switching 600 files", server, generated_kb, "stormword899",
-                      "KB-S899", started)  # fmt: skip
+        time_recovery(f"git checkout switching {STORM_FILES} files", server, generated_kb,
+                      f"stormword{last}", f"KB-S{last}", started, timeout=600)  # fmt: skip
         git(repo, "checkout", "-q", "main")
         wait_until(lambda: health(server).get("documents") == article_count(generated_kb),
                    timeout=60)  # fmt: skip
-        assert search_ids(server, "stormword899") == []
+        assert search_ids(server, f"stormword{last}") == []
     finally:
         stop_server(server)
