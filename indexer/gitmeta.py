@@ -60,6 +60,11 @@ def file_time_history(root: Path, relpath: str) -> FileHistory:
     return FileHistory(updated=_from_timestamp(mtime), uncommitted=True)
 
 
+# File names are names, never patterns: without this, the history of "a?.md" would include
+# the commits of "ab.md", and a name starting with ":(" would be pathspec magic.
+_GIT = ("git", "--literal-pathspecs")
+
+
 class GitHistory:
     """Reads history for files under ``root`` (a folder inside a git work tree)."""
 
@@ -86,7 +91,7 @@ class GitHistory:
 
     def _git(self, *args: str) -> str:
         return subprocess.run(
-            ["git", "-C", str(self.toplevel), "-c", "core.quotepath=off", *args],
+            [*_GIT, "-C", str(self.toplevel), "-c", "core.quotepath=off", *args],
             capture_output=True,
             text=True,
             encoding="utf-8",

@@ -33,6 +33,7 @@ from ..fixtures import ADMIN_TOKEN, AUTHOR_TOKEN, TIER1_TOKEN, TIER2_TOKEN, git,
 SECRET = "plutoniumsecretword"  # only in files outside the kb folder
 OUTSIDE_WORD = "zorgmundbunker"  # also only outside: searched for, where SECRET would echo
 HUGE_WORD = "hugelinemarkerword"  # at the end of the article just under the size limit
+OTHER_AUTHOR = "Mallory Other"
 DEEP_WORD = "deephtmlmarkerword"  # inside 100,000 nested <div>s
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><title>{}</title></svg>'
@@ -183,6 +184,10 @@ def make_hostile_kb(root: Path) -> Path:
         id="KB-LINKS", title="Links that lead out of the knowledge base"))  # fmt: skip
     git(root / "repo", "add", "-A")
     git(root / "repo", "commit", "-q", "-m", "Hostile files, odd names, links out")
+    # a file whose name the pattern "question?.md" would match, changed by someone else
+    write(kb, "odd/questionX.md", _front("Another article.", id="ODD-QX", title="Another"))
+    git(root / "repo", "add", "-A")
+    git(root / "repo", "commit", "-q", "--author", f"{OTHER_AUTHOR} <m@example.com>", "-m", "QX")
     return kb
 
 
@@ -339,6 +344,11 @@ def test_odd_file_names_are_reachable_with_their_images(hostile: LiveServer, odd
     hit = get(hostile, f"/api/search?q={odd.word}").json()["results"][0]
     assert hit["id"] == odd.permalink
     assert get(hostile, urlsplit(hit["url"]).path).status == 200
+    # its history is its own, whatever pattern syntax its name holds
+    assert article["author"] == "Ada Author", article["author"]
+    history = get(hostile, f"/kb/{quote(odd.permalink)}/history", TIER2)
+    assert history.status == 200
+    assert OTHER_AUTHOR not in history.text
     # the file's path is an old name that leads to the permalink
     if odd.id:
         moved = get(hostile, "/kb/" + quote(odd.path))
