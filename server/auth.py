@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,9 +194,14 @@ def login():  # type: ignore[no-untyped-def]
     return render_template("auth/login.html", error=error), status
 
 
+_NOT_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
 def safe_next(target: str) -> str:
-    """Only same-site paths: an open redirect after sign-in would help phishing."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-site paths: an open redirect after sign-in would help phishing. Control
+    characters are refused with backslashes: browsers (and werkzeug) drop tabs and newlines
+    from URLs, so "/<tab>/evil.example" would become "//evil.example"."""
+    if target.startswith("/") and not target.startswith("//") and not _NOT_IN_PATH.search(target):
         return target
     return url_for("search.index")
 

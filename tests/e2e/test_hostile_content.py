@@ -465,6 +465,38 @@ def test_path_traversal_in_any_spelling_never_leaves_the_kb(hostile: LiveServer,
             assert forbidden not in reply.text, (path, forbidden)
 
 
+# ---------------------------------------------------------------------- redirects
+
+REDIRECT_TARGETS = [
+    "//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example",
+    "/\r\n/evil.example", "/\x0b/evil.example", " //evil.example", "https://evil.example",
+    "javascript:alert(1)", "/%2F/evil.example", "/\u3000/evil.example", "\t//evil.example",
+]  # fmt: skip
+
+
+def _same_site(server: LiveServer, location: str) -> bool:
+    """Where a browser would go: tabs and newlines dropped, as browsers do."""
+    cleaned = re.sub(r"[\t\n\r]", "", location).strip()
+    parts = urlsplit(urllib.parse.urljoin(server.url + "/login", cleaned))
+    return f"{parts.scheme}://{parts.netloc}" == server.url
+
+
+@pytest.mark.parametrize("target", REDIRECT_TARGETS, ids=range(len(REDIRECT_TARGETS)))
+def test_sign_in_and_feedback_never_redirect_off_site(hostile: LiveServer, target: str) -> None:
+    """?next= after sign-in and the feedback form's return_to: never another site, and a
+    newline in them is not a server error."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    sign_in = urllib.parse.urlencode({"token": TIER1_TOKEN}).encode()
+    vote = urllib.parse.urlencode({"helpful": "yes", "return_to": target}).encode()
+    signed = raw(
+        hostile, "POST", "/login?" + urllib.parse.urlencode({"next": target}), form, sign_in
+    )
+    voted = raw(hostile, "POST", "/kb/KB-2001/feedback", form, vote)
+    for reply in (signed, voted):
+        assert reply.status == 302, (target, reply.status)
+        assert _same_site(hostile, reply.headers["Location"]), (target, reply.headers["Location"])
+
+
 # ---------------------------------------------------------------------- secrets in logs
 
 
