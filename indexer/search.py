@@ -194,11 +194,14 @@ class KnowledgeBase:
             return False
         return True
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, audiences: frozenset[str] | None = None) -> dict[str, Any]:
+        """Index figures; ``documents`` counts only what ``audiences`` may see, if given
+        (how many internal articles there are is not for everyone either)."""
         searcher = self.searcher()
         generation: Generation = self._local.generation
+        visible = self.snapshot().audience_mask(audiences) if audiences is not None else None
         return {
-            "documents": searcher.doc_count(),
+            "documents": searcher.doc_count() if visible is None else int(visible.sum()),
             "generation": generation.name,
             "last_indexed": generation.read_state().get("last_indexed"),
         }

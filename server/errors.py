@@ -50,7 +50,8 @@ class Unavailable(ApiError):
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """Machine endpoints answer errors as JSON (and are never sent to a sign-in page)."""
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/metrics")
 
 
 def error_response(status: int, message: str) -> tuple[Response | str, int]:

@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 
 from indexer import IndexUnavailable
 
+from .auth import requires
 from .services import Services
 
 bp = Blueprint("metrics", __name__)
@@ -109,8 +110,9 @@ def init_app(app: Flask, found: Services) -> Metrics:
 
 
 @bp.get("/metrics")
+@requires("tier2")
 def metrics_page() -> Response:
-    """Counts and timings only (no titles, queries or ids), so it needs no sign-in, like
-    /healthz; keep it off the public internet with the rest of the service."""
+    """Counts and timings only (no titles, queries or ids), but the document count includes
+    internal articles: tier 2 and above (Prometheus sends a bearer token)."""
     registry = current_app.extensions["kb-metrics"].registry
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify
 
 from indexer import IndexUnavailable
 
+from ..auth import current_principal
 from ..services import services
 
 bp = Blueprint("health", __name__)
@@ -30,7 +31,7 @@ def healthz():  # type: ignore[no-untyped-def]
         "problems": len(found.indexer.problems) if found.indexer else 0,
     }
     try:
-        stats = found.kb.stats()
+        stats = found.kb.stats(current_principal().audiences)
     except IndexUnavailable:
         if watcher:
             watcher.request_reconcile()  # builds one if the index is missing or damaged

@@ -710,13 +710,6 @@ def _assert_hidden_looks_like_missing(found: Walk, name: str) -> None:
     assert not differ, f"{name} can tell internal articles from missing ones:\n" + "\n".join(differ)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/healthz tells anyone how many documents the index holds, internal ones "
-    "included: server/views/health.py healthz() returns stats['documents'] unfiltered "
-    "(not ours to change); it should count only what the caller may see, or leave the "
-    "figure to tier 2 and above",
-)
 def test_anonymous_cannot_count_internal_articles(walk_server: LiveServer) -> None:
     conn = Connection(walk_server.url)
     try:
