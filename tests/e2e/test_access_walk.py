@@ -711,6 +711,7 @@ def _assert_hidden_looks_like_missing(found: Walk, name: str) -> None:
 
 
 def test_anonymous_cannot_count_internal_articles(walk_server: LiveServer) -> None:
+    """/healthz's figures are the caller's: a count would tell how many internal articles exist."""
     conn = Connection(walk_server.url)
     try:
         visible = json.loads(conn.send("GET", "/api/search?q=&limit=1", {}, None).body)["total"]

@@ -301,7 +301,7 @@ def test_each_bad_file_is_reported_and_skipped(hostile: LiveServer, relpath: str
     listed = [item for item in problems(hostile) if relpath in item]
     assert listed, f"{relpath} is not on /problems"
     assert why.lower() in listed[0].lower(), listed[0]
-    assert f"skipped {relpath}" in log_text(hostile)
+    assert f"skipped {relpath}" in wait_for_log(hostile, f"skipped {relpath}")
     everything = get(hostile, "/api/search?q=&limit=100", TIER2).json()
     assert relpath not in {hit["path"] for hit in everything["results"]}
     ref = quote(relpath.removesuffix(".md"))
