@@ -126,8 +126,10 @@ def is_article_path(relpath: str) -> bool:
     return parts[-1].endswith(".md") and parts[-1].lower() != "readme.md"
 
 
-def iter_article_paths(root: Path, skip: Path | None = None) -> Iterator[str]:
-    """Every article path under ``root``, sorted, never following links out of the root."""
+def iter_article_paths(root: Path, skip: Path | None = None,
+                       refused: list[str] | None = None) -> Iterator[str]:  # fmt: skip
+    """Every article path under ``root``, sorted, never following links out of the root;
+    such links are listed in ``refused`` if given, so they can be reported."""
     root = root.resolve()
     skip = skip.resolve() if skip else None
     top = str(root)
@@ -146,6 +148,8 @@ def iter_article_paths(root: Path, skip: Path | None = None) -> Iterator[str]:
             full = os.path.join(dirpath, name)
             if not os.path.islink(full) or _inside(Path(full), root):
                 found.append(relpath)
+            elif refused is not None:
+                refused.append(relpath)
     yield from sorted(found)
 
 

@@ -127,7 +127,9 @@ class Indexer:
                 indexed = {path: digest for path, (_, digest) in indexed_files(searcher).items()}
         except IndexUnavailable as error:
             return self._rebuild_instead(error)
-        on_disk = set(iter_article_paths(self.kb_root, skip=self.storage.index_dir))
+        refused: list[str] = []
+        on_disk = set(iter_article_paths(self.kb_root, self.storage.index_dir, refused))
+        self._refuse_links(refused, None)
         stale = {p for p in on_disk if self._hash_differs(p, indexed.get(p))}
         stale |= indexed.keys() - on_disk
         stale |= self._moved_in_git(generation) & (on_disk | indexed.keys())
@@ -186,6 +188,14 @@ class Indexer:
             return set()
         return self._git.changed_between(old, new) or set()
 
+    def _refuse_links(self, refused: list[str], report: Report | None) -> None:
+        """Links to files outside the KB are never indexed; say so, as for a broken file."""
+        for relpath in refused:
+            error = ArticleError(relpath, "is a link to a file outside the knowledge base")
+            if report is not None:
+                report.errors.append(error)
+            self.problems[relpath] = error
+
     def _parse(self, relpath: str, report: Report) -> Article | None:
         try:
             article = read_article(self.kb_root, relpath, self.default_audience)
@@ -198,9 +208,11 @@ class Indexer:
 
     def _build_into(self, ix: Index, progress: Progress | None) -> Report:
         report = Report(full_build=True)
-        paths = list(iter_article_paths(self.kb_root, skip=self.storage.index_dir))
+        refused: list[str] = []
+        paths = list(iter_article_paths(self.kb_root, self.storage.index_dir, refused))
         histories = read_history(self.kb_root, paths, self._git, follow_renames=True)
         self.problems.clear()
+        self._refuse_links(refused, report)
         owners: dict[str, str] = {}
         writer = ix.writer(limitmb=128)
         try:
