@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench-retrieval bench-freshness bench-logging bench-lint bench-load clean
+.PHONY: run test lint format bench-retrieval bench-freshness bench-logging bench-lint bench-load fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench-lint: $(VENV)/.installed-test
 ## bench-load: 32 clients for 60 s on a generated 10,000-article KB while an author saves
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.load --json load.json
+
+## fuzz: the property and API contract tests with ten times the examples, from a random seed
+fuzz: $(VENV)/.installed-test
+	KB_FUZZ_PROFILE=long $(BIN)/pytest tests/fuzz -q
 
 clean:
 	rm -rf $(VENV) .kb-index .pytest_cache .ruff_cache  # .kb-state (feedback) is kept on purpose

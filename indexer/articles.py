@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -187,11 +188,25 @@ def split_front_matter(text: str, relpath: str) -> tuple[dict[str, Any], str]:
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ArticleError(relpath, f"invalid YAML in front matter: {problem}", line=line) from None
+    except ValueError as exc:  # from a constructor: !!timestamp 2026-13-45, a 5,000-digit int
+        reason = str(exc).split(";")[0]
+        raise ArticleError(relpath, f"invalid value in front matter: {reason}", line=1) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ArticleError(relpath, "front matter must be a mapping of key: value", line=2)
+    _check_storable(data, relpath)
     return data, body
+
+
+def _check_storable(data: dict[str, Any], relpath: str) -> None:
+    """The index keeps front matter as JSON, and a value JSON cannot hold (a !!binary or
+    !!timestamp key, a number of more than 4,300 digits) would abort the whole build there."""
+    try:
+        json.dumps(data, default=str)
+    except (TypeError, ValueError) as exc:
+        reason = str(exc).split(";")[0]
+        raise ArticleError(relpath, f"front matter cannot be stored: {reason}", line=2) from None
 
 
 def _as_text(value: Any) -> str:

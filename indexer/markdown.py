@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -18,26 +20,51 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments import highlight as pygments_highlight
+from pygments import format as pygments_format
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 MAX_HIGHLIGHT_CHARS = 100_000  # bigger code blocks are shown plain: pygments time grows with size
 _PYGMENTS = HtmlFormatter(nowrap=True)
+# Pygments lexers are regexes, and some take time quadratic in a run of blank lines or tabs
+# (c, java, python: seconds for 4,000 lines), in a long line (ini, console: 2 s for 8,000
+# characters, in one match) or worse (easytrieve: 86 s for 3,000 tabs). So only the languages
+# a support KB uses are highlighted, each checked against such runs (tests/fuzz), never a
+# line longer than MAX_HIGHLIGHT_LINE, and a page stops highlighting after HIGHLIGHT_SECONDS.
+HIGHLIGHTED = frozenset((
+    "apache", "apacheconf", "bash", "bat", "batch", "c", "cfg", "console", "cpp", "csharp",
+    "css", "diff", "docker", "dockerfile", "dosbatch", "dosini", "go", "hcl", "html", "http",
+    "ini", "java", "javascript", "js", "json", "kql", "kusto", "lua", "make", "makefile", "mysql",
+    "nginx", "perl", "php", "postgresql", "posh", "powershell", "properties", "ps1", "ps1con",
+    "psql", "pwsh", "py", "pycon", "python", "python3", "rb", "registry", "ruby", "rust", "sh",
+    "shell", "shell-session", "sql", "systemd", "terraform", "text", "tf", "toml", "ts", "tsql",
+    "typescript", "udiff", "vb.net", "vbnet", "vbscript", "xml", "yaml", "yml", "zsh",
+))  # fmt: skip
+MAX_HIGHLIGHT_LINE = 1000
+_LONG_LINE = re.compile(rf"[^\n]{{{MAX_HIGHLIGHT_LINE + 1}}}")
+HIGHLIGHT_SECONDS = 0.5
+_highlight_until: ContextVar[float | None] = ContextVar("highlight_until", default=None)
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
-    """Syntax-highlight a fenced block; unknown languages fall back to markdown-it's escaping."""
-    if not lang or len(code) > MAX_HIGHLIGHT_CHARS:
+    """Syntax-highlight a fenced block; other languages fall back to markdown-it's escaping."""
+    lang = lang.lower()
+    if lang not in HIGHLIGHTED or len(code) > MAX_HIGHLIGHT_CHARS or _LONG_LINE.search(code):
         return ""
     try:
         lexer = get_lexer_by_name(lang, stripnl=False)
     except ClassNotFound:
         return ""
-    spans = pygments_highlight(code, lexer, _PYGMENTS)
+    until = _highlight_until.get() or time.perf_counter() + HIGHLIGHT_SECONDS
+    tokens = []
+    for token in lexer.get_tokens(code):
+        if time.perf_counter() > until:
+            return ""  # out of time for this page: the rest of its code is shown plain
+        tokens.append(token)
+    spans = pygments_format(tokens, _PYGMENTS)
     return f'<pre class="highlight"><code class="language-{lang}">{spans}</code></pre>'
 
 
@@ -46,10 +73,44 @@ def highlight(code: str, language: str) -> str:
     return _highlight(code, language, "") or f"<pre><code>{escape(code)}</code></pre>"
 
 
+_ANCHORED = ("h1", "h2", "h3", "h4")
+
+
+def _anchor_headings(state: StateCore) -> None:
+    """Give h1-h4 an id and a "#" permalink, exactly as mdit_py_plugins' anchors plugin does
+    (min_level=1, max_level=4, permalink=True), but in linear time: its unique_slug counts up
+    from "-1" again for every repeat of a title, so 50,000 headings named alike took 14
+    minutes to parse, on every page view."""
+    taken: set[str] = set()
+    next_suffix: dict[str, int] = {}  # per slug: every "-n" below this one is taken
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open" or token.tag not in _ANCHORED:
+            continue
+        inline = state.tokens[index + 1]
+        children = inline.children if inline.children is not None else []
+        base = slugify("".join(c.content for c in children if c.type in ("text", "code_inline")))
+        slug, suffix = base, next_suffix.get(base, 1)
+        while slug in taken:
+            slug, suffix = f"{base}-{suffix}", suffix + 1
+        next_suffix[base] = suffix
+        taken.add(slug)
+        token.attrSet("id", slug)
+        link_open = Token("link_open", "a", 1)
+        link_open.attrSet("class", "header-anchor")
+        link_open.attrSet("href", f"#{slug}")
+        children += [
+            Token("text", "", 0, content=" "),
+            link_open,
+            Token("html_block", "", 0, content="#"),
+            Token("link_close", "a", -1),
+        ]
+        inline.children = children
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "highlight": _highlight})
     md.enable(["table", "strikethrough"])
-    md.use(anchors_plugin, min_level=1, max_level=4, permalink=True, permalinkSymbol="#")
+    md.core.ruler.push("anchor", _anchor_headings)
     md.use(tasklists_plugin)
     return md
 
@@ -77,7 +138,7 @@ def _outline_parser(skip: list[str]) -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
     if skip:
         parser.disable(skip)
-    parser.use(anchors_plugin, min_level=1, max_level=4, permalink=True, permalinkSymbol="#")
+    parser.core.ruler.push("anchor", _anchor_headings)
     parser.core.ruler.at("inline", _inline_where_needed)
     return parser
 
@@ -370,7 +431,11 @@ def render(markdown: str, article_path: str, title: str, resolve: LinkResolver) 
                 url = resolve(*resolved) if resolved else None
                 if url:
                     child.attrSet(attr, url)
-    html = PARSER.renderer.render(tokens, PARSER.options, {})
+    budget = _highlight_until.set(time.perf_counter() + HIGHLIGHT_SECONDS)
+    try:
+        html = PARSER.renderer.render(tokens, PARSER.options, {})
+    finally:
+        _highlight_until.reset(budget)
     return RenderedBody(html=sanitize(html), toc=tuple(toc))
 
 

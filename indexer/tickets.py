@@ -21,7 +21,7 @@ from .query import MAX_QUERY_CHARS, remove_noise
 from .ranking import Snapshot
 
 MAX_TICKET_CHARS = 200_000
-MAX_DISTINCT_WORDS = 5_000
+MAX_DISTINCT_WORDS = 2_000
 DESCRIPTION_TERMS = 24
 SUBJECT_CHARS = 400
 COMMON_SHARE = 0.3  # a word in more than this share of visible articles tells nothing apart
@@ -37,21 +37,23 @@ def _plain(word: str) -> str:
     return _FIELD_PREFIX.sub(r"\1 ", word)
 
 
+def _first_term(analyzer: str, word: str) -> str | None:
+    """The word's first index term (itself, normalised), without analysing all its parts:
+    ab.ab.ab... has dozens, and a pasted log has thousands of such words."""
+    return next((t.text for t in ANALYZERS[analyzer](word, mode="query")), None)
+
+
 def _document_frequency(snapshot: Snapshot, word: str, visible: np.ndarray) -> int:
     """Visible articles holding the word anywhere it is searched; 0 for stop words."""
-    prose = [t.text for t in ANALYZERS["prose"](word, mode="query")]
-    if not prose and not _IDENTIFIER.search(word):
+    prose = _first_term("prose", word)
+    if prose is None and not _IDENTIFIER.search(word):
         return 0  # "this", "and": the prose analyzer drops them, so should we
     found = 0
     for analyzer, fields in (("prose", ("title", "body")), ("identifier", ("code", "error_codes"))):
-        terms = (
-            prose
-            if analyzer == "prose"
-            else [t.text for t in ANALYZERS[analyzer](word, mode="query")]
-        )
-        if terms:
+        term = prose if analyzer == "prose" else _first_term(analyzer, word)
+        if term is not None:
             for name in fields:
-                found = max(found, snapshot.seen_in(name, terms[0], visible))
+                found = max(found, snapshot.seen_in(name, term, visible))
     return found
 
 

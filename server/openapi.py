@@ -166,6 +166,11 @@ def _query(
     }
 
 
+def _or_empty(parameter: dict[str, Any]) -> dict[str, Any]:
+    """An empty value (a form's blank field: ?page=) means the default, as if left out."""
+    return {**parameter, "allowEmptyValue": True}
+
+
 REF = {
     "name": "ref",
     "in": "path",
@@ -175,6 +180,7 @@ REF = {
 }
 NOT_FOUND = _error("No such article, or not visible to the caller.")
 MOVED = {"description": "An old name: Location has the article's current URL."}
+MOVED_POST = {"description": "An old name: send the same request to Location, the current URL."}
 BAD = _error("A parameter or the body is invalid; the message names it.")
 
 PATHS: dict[str, Any] = {
@@ -187,13 +193,27 @@ PATHS: dict[str, Any] = {
                     'Query; supports "phrases", +required, -excluded, title:, error:, '
                     "type:, tag:, system:",
                 ),
-                _query(
-                    "limit",
-                    "Results per page",
-                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                _or_empty(
+                    _query(
+                        "limit",
+                        "Results per page",
+                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                    )
                 ),
-                _query("page", "Page number", {"type": "integer", "minimum": 1, "default": 1}),
-                _query("type", "Only this article type", {"enum": ["resolution", "config-note"]}),
+                _or_empty(
+                    _query(
+                        "page",
+                        "Page number; page * limit at most 10,000",
+                        {"type": "integer", "minimum": 1, "default": 1},
+                    )
+                ),
+                _or_empty(
+                    _query(
+                        "type",
+                        "Only this article type: resolution, config-note, or another value of "
+                        "the type facet (article: no type given); others match nothing",
+                    )
+                ),
                 {
                     **_query("system", "Only articles for these systems (repeat)", STRINGS),
                     "explode": True,
@@ -202,7 +222,11 @@ PATHS: dict[str, Any] = {
                     **_query("tag", "Only articles with these tags (repeat)", STRINGS),
                     "explode": True,
                 },
-                _query("sort", "Order", {"enum": ["relevance", "updated"], "default": "relevance"}),
+                _or_empty(
+                    _query(
+                        "sort", "Order", {"enum": ["relevance", "updated"], "default": "relevance"}
+                    )
+                ),
             ],
             "responses": {"200": _json("SearchResults", "Ranked results"), "400": BAD},
         }
@@ -234,7 +258,7 @@ PATHS: dict[str, Any] = {
     "/api/autocomplete": {
         "get": {
             "summary": "Completions for a half-typed query",
-            "parameters": [_query("q", "What has been typed", required=True)],
+            "parameters": [_query("q", "What has been typed; nothing gives no completions")],
             "responses": {"200": _json("Completions", "Titles, error codes and tags")},
         }
     },
@@ -279,6 +303,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": _json("FeedbackResult", "Counted"),
                 "200": _json("FeedbackResult", "Replaced this visitor's earlier vote"),
+                "301": MOVED_POST,
                 "400": BAD,
                 "404": NOT_FOUND,
                 "429": _error("Too much feedback from this visitor in the last hour."),
@@ -290,7 +315,10 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "Articles whose front matter names a ticket",
             "parameters": [{"name": "ticket", "in": "path", "required": True, "schema": STRING}],
-            "responses": {"200": _json("TicketArticles", "Newest first")},
+            "responses": {
+                "200": _json("TicketArticles", "Newest first"),
+                "404": _error("Not a ticket id: it starts with / or holds a line break."),
+            },
         }
     },
     "/api/openapi.json": {

@@ -162,7 +162,10 @@ def article(ref: str):  # type: ignore[no-untyped-def]
 
 
 def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # json raises it, not ValueError, for [[[[... nested too deep
+        body = None
     if not isinstance(body, dict):
         raise BadRequest("send a JSON object, with Content-Type: application/json")
     return body
@@ -172,6 +175,10 @@ def _text(body: dict[str, Any], name: str) -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string")
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # "\ud800" is valid JSON, but no character: SQLite refuses it
+        raise BadRequest(f"{name} holds an unpaired surrogate (\\ud800-\\udfff)") from None
     return value
 
 

@@ -578,7 +578,7 @@ def test_changes_made_while_stopped_are_picked_up(kb_dir: Path, tmp_path: Path) 
         assert "KB-2001" not in ids(server, "0x80070005")
         assert fetch(server, "/kb/KB-2001").status == 404
         assert fetch(server, "/kb/network/dns-partner-forwarders").status == 200
-        health = fetch(server, "/healthz").json()
+        health = fetch(server, "/healthz", TIER2).json()
         assert health["documents"] == len(disk_paths(kb_dir))
     finally:
         stop_server(server)
@@ -732,12 +732,13 @@ def test_facets_never_leak_internal_tags(live_server: LiveServer) -> None:
 
 
 def test_healthz(live_server: LiveServer) -> None:
-    reply = fetch(live_server, "/healthz")
+    reply = fetch(live_server, "/healthz", TIER2)
     assert reply.status == 200
     data = reply.json()
     assert data["status"] == "ok"
     assert isinstance(data["documents"], int) and not isinstance(data["documents"], bool)
     assert data["documents"] == 5  # every .md file of the sample KB
+    assert fetch(live_server, "/healthz").json()["documents"] == 3  # anonymous: public ones
     assert isinstance(data["pending"], int) and data["pending"] >= 0
     assert "last_indexed" in data
 
@@ -754,7 +755,7 @@ def test_healthz(live_server: LiveServer) -> None:
     path.write_text(path.read_text() + "\nOne more line.\n")
     later = wait_until(lambda: (v := last_indexed()) != first and v, timeout=WATCH_TIMEOUT)
     assert dt.datetime.fromisoformat(later) > dt.datetime.fromisoformat(first)
-    assert fetch(live_server, "/healthz").json()["documents"] == 5
+    assert fetch(live_server, "/healthz", TIER2).json()["documents"] == 5
 
 
 def test_healthz_knows_last_indexed_right_after_first_build(live_server: LiveServer) -> None:

@@ -82,9 +82,11 @@ def test_old_names_redirect_to_the_permalink(client: FlaskClient) -> None:
     assert response.status_code == 301 and response.headers["Location"].endswith("/kb/KB-2001")
 
 
-def test_healthz(client: FlaskClient) -> None:
-    body = client.get("/healthz").get_json()
+def test_healthz_counts_only_what_the_caller_may_see(client: FlaskClient,
+                                                    tier2_headers: dict[str, str]) -> None:  # fmt: skip
+    body = client.get("/healthz", headers=tier2_headers).get_json()
     assert body["status"] == "ok" and body["documents"] == 5
+    assert client.get("/healthz").get_json()["documents"] == 3  # the public articles
 
 
 def test_sign_in_with_a_token_shows_internal_articles(client: FlaskClient) -> None:
