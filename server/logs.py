@@ -24,7 +24,7 @@ from .auth import current_principal
 REQUEST_LOG = logging.getLogger("kb.request")
 RequestObserver = Callable[[str, str, int, float], None]
 """Called as (method, route, status, seconds) after each request."""
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # a caller's id is kept only if plain
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # a caller's id is kept only if plain
 
 
 class StructuredFormatter(logging.Formatter):
@@ -73,7 +73,7 @@ def init_app(app: Flask, on_finished: Sequence[RequestObserver] = ()) -> None:
     def start_timer() -> None:
         g.started = time.perf_counter()
         offered = request.headers.get("X-Request-ID", "")
-        g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex[:16]
+        g.request_id = offered if _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex[:16]
 
     @app.after_request
     def log_request(response: Response) -> Response:
