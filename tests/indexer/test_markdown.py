@@ -139,3 +139,9 @@ def test_lint_outline_finds_the_same_headings_anchors_and_links_as_the_renderer(
     assert parse_outline(TRICKY).headings[-2:] == (
         "Underlined heading", "Heading quoted in a list",
     )  # fmt: skip
+
+
+def test_table_column_alignment_survives_a_csp_without_inline_styles() -> None:
+    html = render("| Step | Seconds |\n|:---|---:|\n| boot | 12 |\n", "a.md", "", no_links).html
+    assert 'class="align-right"' in html and 'class="align-left"' in html
+    assert "style=" not in html
