@@ -31,6 +31,7 @@ from benchmarks.synthetic import WORDS, generate
 
 TOKEN = "load-test-token"
 WARM_UP = 0.2  # share of the run before the RSS baseline is taken
+CATCH_UP = 15.0  # seconds after the run for every saved word to become searchable
 
 
 @dataclass
@@ -41,6 +42,7 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     saves: int = 0
     saves_found: int = 0
+    catch_up: float = 0.0  # seconds after the run until the last save was searchable
     rss_warm: int = 0
     rss_end: int = 0
 
@@ -57,6 +59,7 @@ class LoadResult:
             "throughput_rps": round(self.requests / self.seconds, 1),
             "latency_ms": _percentiles(every), "by_kind_ms": kinds,
             "author_saves": self.saves, "saves_searchable": self.saves_found,
+            "catch_up_s": round(self.catch_up, 1),
             "rss_warm_mb": round(self.rss_warm / 2**20, 1),
             "rss_end_mb": round(self.rss_end / 2**20, 1),
             "rss_growth": round(self.rss_end / self.rss_warm - 1, 3) if self.rss_warm else None,
@@ -136,18 +139,24 @@ def _client(server: Server, pool: list[tuple[str, str]], until: float, seed: int
 
 
 def _author(server: Server, kb: Path, until: float, result: LoadResult) -> None:
-    """Append a unique word to one article a second; count the words that became searchable."""
+    """Append a unique word to one article a second. After the run, wait (up to CATCH_UP
+    seconds) until every word is searchable: nothing may be lost, and the wait is the
+    indexing lag the load caused."""
     paths = sorted(kb.rglob("*.md"))
     words = []
-    while time.monotonic() < until - 1.5:  # leave time for the last save to be indexed
+    while time.monotonic() < until - 1.0:
         word = f"loadsave{len(words)}x"
         with paths[(len(words) * 97) % len(paths)].open("a") as handle:
             handle.write(f"\n{word}\n")
         words.append(word)
         time.sleep(1.0)
-    time.sleep(1.5)
     result.saves = len(words)
-    result.saves_found = sum(bool(server.search(word)["total"]) for word in words)
+    while True:
+        result.saves_found = sum(bool(server.search(word)["total"]) for word in words)
+        result.catch_up = max(0.0, time.monotonic() - until)
+        if result.saves_found == len(words) or result.catch_up > CATCH_UP:
+            return
+        time.sleep(0.2)
 
 
 def run_load(server: Server, kb: Path, seconds: float, clients: int) -> LoadResult:

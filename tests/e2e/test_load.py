@@ -25,7 +25,8 @@ def test_32_clients_for_5_seconds_while_an_author_saves(tmp_path: Path) -> None:
     report("load (300 articles, 32 clients, 5 s)",
            f"{figures['requests']} requests, {figures['errors']} errors, "
            f"p50 {figures['latency_ms']['p50']} ms, p95 {figures['latency_ms']['p95']} ms, "
-           f"RSS {figures['rss_warm_mb']} -> {figures['rss_end_mb']} MB")  # fmt: skip
+           f"RSS {figures['rss_warm_mb']} -> {figures['rss_end_mb']} MB, "
+           f"saves searchable {figures['catch_up_s']} s after the run")  # fmt: skip
     assert result.errors == []
     assert result.requests > 100
     assert result.saves >= 3 and result.saves_found == result.saves
