@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,14 +27,6 @@ pytestmark = [
     pytest.mark.browser,
 ]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 TIMEOUT_MS = 5_000
 KB_2001_TITLE = "Windows Update fails with 0x80070005"
 TOPBAR_BACKGROUND = "rgb(20, 33, 61)"  # .topbar in kb.css (#14213d)
@@ -47,29 +38,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI + " " + e.sourceFile);
 });
 """
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("KB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (KB_REQUIRE_BROWSER=1 requires the browser tests to run)")
-    pytest.skip(f"{reason}; set KB_REQUIRE_BROWSER=1 to make this a failure")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the whole module."""
-    if not CHROMIUM.exists():
-        _unavailable(f"browser tests need Chromium at {CHROMIUM}, which does not exist")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("browser tests need the playwright package (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

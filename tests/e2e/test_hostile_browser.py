@@ -13,7 +13,6 @@ navigate, and every HTML answer carries the Content-Security-Policy header.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,9 +27,6 @@ from ..fixtures import AUTHOR_TOKEN, TIER2_TOKEN, git, make_kb_repo, write
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]  # fmt: skip
 TIMEOUT_MS = 5_000
 WORD = "payloadword"  # in every hostile article, so one search finds them all
 EVIL = "https://evil.example"
@@ -158,28 +154,6 @@ def make_xss_kb(repo: Path) -> Path:
 
 
 # ---------------------------------------------------------------------- browser
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("KB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (KB_REQUIRE_BROWSER=1 requires the browser tests to run)")
-    pytest.skip(f"{reason}; set KB_REQUIRE_BROWSER=1 to make this a failure")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"browser tests need Chromium at {CHROMIUM}, which does not exist")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("browser tests need the playwright package (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
