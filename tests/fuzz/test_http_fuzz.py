@@ -40,6 +40,12 @@ WHO = (
 headers = st.sampled_from(WHO)
 
 
+def _get(client: FlaskClient, url: str, sent: dict[str, str]) -> TestResponse:
+    """GET within the time a query may take, as the caller ``sent`` (headers)."""
+    with bounded(QUERY_SECONDS, url):
+        return client.get(url, headers=sent, buffered=True)
+
+
 def _check_api(response: TestResponse, what: object) -> dict[str, Any]:
     """A documented status, and JSON always: the error shape for every failure."""
     assert response.status_code in API_STATUSES, (response.status_code, what)
@@ -75,8 +81,7 @@ def test_api_search_answers_any_query_string(
 ) -> None:
     count("GET /api/search")
     url = "/api/search?" + query_string(params)
-    with bounded(QUERY_SECONDS, url):
-        response = client.get(url, headers=sent, buffered=True)
+    response = _get(client, url, sent)
     body = _check_api(response, url)
     assert response.status_code in (200, 400)
     if response.status_code == 200:
@@ -92,8 +97,7 @@ def test_search_pages_answer_any_query_string(
     """The HTML pages share the parameters: a bad one is a 400 page, never a 500."""
     count(f"GET {page}")
     url = f"{page}?{query_string(params)}"
-    with bounded(QUERY_SECONDS, url):
-        response = client.get(url, headers=sent, buffered=True)
+    response = _get(client, url, sent)
     _check_page(response, url)
     assert response.status_code in (200, 400)
     assert _public_only(response, sent, " ".join(value for _, value in params))
@@ -109,8 +113,7 @@ def test_api_autocomplete_answers_anything(
 ) -> None:
     count("GET /api/autocomplete")
     url = "/api/autocomplete?" + query_string([("q", q)])
-    with bounded(QUERY_SECONDS, url):
-        response = client.get(url, headers=sent, buffered=True)
+    response = _get(client, url, sent)
     body = _check_api(response, url)
     assert response.status_code == 200 and isinstance(body["suggestions"], list)
     assert _public_only(response, sent, q)
@@ -145,8 +148,7 @@ def test_api_articles_answer_any_reference(
     """Ids, aliases, paths, traversal and noise: the article, a redirect, or a JSON 404."""
     count("GET /api/articles/<ref>")
     url = f"/api/articles/{path_quote(ref)}{suffix}"
-    with bounded(QUERY_SECONDS, url):
-        response = client.get(url, headers=sent, buffered=True)
+    response = _get(client, url, sent)
     _check_api(response, url)
     assert response.status_code in (200, 301, 308, 404)
     assert _public_only(response, sent, ref)
@@ -162,8 +164,7 @@ def test_article_pages_answer_any_reference(
 ) -> None:
     count("GET article pages")
     url = prefix + path_quote(ref)
-    with bounded(QUERY_SECONDS, url):
-        response = client.get(url, headers=sent, buffered=True)
+    response = _get(client, url, sent)
     assert response.status_code in PAGE_STATUSES, (response.status_code, url)
     assert _public_only(response, sent, ref)
 
@@ -175,8 +176,7 @@ def test_api_tickets_answer_any_ticket_id(
 ) -> None:
     count("GET /api/tickets/<id>")
     url = "/api/tickets/" + path_quote(ticket)
-    with bounded(QUERY_SECONDS, url):
-        response = client.get(url, headers=sent, buffered=True)
+    response = _get(client, url, sent)
     body = _check_api(response, url)
     assert response.status_code in (200, 308, 404)
     assert all(a["id"] != "KB-2003" for a in body.get("articles", ())) or sent == WHO[2]
