@@ -12,6 +12,10 @@ class ArticleError(Exception):
         self.message = message
         self.line = line
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, int | None]]:
+        """Full builds collect errors from worker processes, so they must pickle."""
+        return ArticleError, (self.path, self.message, self.line)
+
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"

@@ -16,9 +16,9 @@ from whoosh.searching import Searcher
 from .analysis import ANALYZERS, normalise
 from .articles import Article
 from .gitmeta import FileHistory
-from .markdown import ParsedBody
+from .markdown import ParsedBody, resolve_relative
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def build_schema() -> Schema:
@@ -39,7 +39,10 @@ def build_schema() -> Schema:
         code=TEXT(analyzer=identifier),
         error_codes=TEXT(analyzer=identifier),
         meta=TEXT(analyzer=prose),  # tags + systems as words
-        pairs=TEXT(analyzer=ANALYZERS["pairs"], phrase=False),  # "sql server", "fail start"
+        # "sql server", "fail start": pairs from the title, headings and symptoms only, where
+        # words standing together describe the problem (from the whole body, pairs were
+        # half of all postings, and so of build time, for a fifth of their ranking gain)
+        pairs=TEXT(analyzer=ANALYZERS["pairs"], phrase=False),
         symptoms=TEXT(analyzer=prose),  # the text under Symptoms / Error headings, again
         spelling=KEYWORD(lowercase=True, scorable=False),  # distinct words, for corrections
         # facets and filters
@@ -93,8 +96,19 @@ def _commas(values: tuple[str, ...]) -> str:
     return ",".join(v.replace(",", " ") for v in values)
 
 
-def to_document(article: Article, history: FileHistory, assets: list[str]) -> dict[str, Any]:
-    """The index document for an article; ``assets`` are kb paths it links to."""
+def linked_assets(article: Article) -> list[str]:
+    """Files other than articles that an article links to (images, attachments)."""
+    found = set()
+    for href in article.parsed.links:
+        resolved = resolve_relative(article.path, href)
+        if resolved and not resolved[0].endswith(".md"):
+            found.add(resolved[0])
+    return sorted(found)
+
+
+def to_document(article: Article, history: FileHistory) -> dict[str, Any]:
+    """The index document for an article."""
+    symptoms = symptom_text(article.parsed)
     paths = (article.path, *history.former_paths)
     refs = {article.id, *article.aliases, *paths, *(p.removesuffix(".md") for p in paths)}
     record = {
@@ -124,15 +138,15 @@ def to_document(article: Article, history: FileHistory, assets: list[str]) -> di
         "path": article.path,
         "refs": _commas(tuple(sorted(refs))),
         "tickets": _commas(article.tickets),
-        "assets": _commas(tuple(assets)),
+        "assets": _commas(tuple(linked_assets(article))),
         "title": article.title,
         "headings": "\n".join(article.parsed.headings),
         "body": article.parsed.text,
         "code": article.parsed.code,
         "error_codes": " ".join(article.error_codes),
         "meta": " ".join((*article.tags, *article.systems)),
-        "pairs": "\n".join((article.title, article.parsed.text)),
-        "symptoms": symptom_text(article.parsed),
+        "pairs": "\n".join((article.title, *article.parsed.headings, symptoms)),
+        "symptoms": symptoms,
         "spelling": spelling_words(
             article.title,
             article.parsed.text,

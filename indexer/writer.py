@@ -22,9 +22,9 @@ from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
 from .articles import Article, file_hash, is_article_path, iter_article_paths, read_article
+from .bulk import commit_segments, default_workers, index_chunks
 from .errors import ArticleError, IndexUnavailable
 from .gitmeta import FileHistory, GitHistory, read_history
-from .markdown import resolve_relative
 from .schema import indexed_files, to_document
 from .storage import Generation, IndexStorage
 
@@ -60,21 +60,14 @@ class Report:
         )
 
 
-def _assets(article: Article) -> list[str]:
-    """Files other than articles that an article links to (images, attachments)."""
-    found = set()
-    for href in article.parsed.links:
-        resolved = resolve_relative(article.path, href)
-        if resolved and not resolved[0].endswith(".md"):
-            found.add(resolved[0])
-    return sorted(found)
-
-
 class Indexer:
     """Writes the index for one kb folder. Safe to call from several threads."""
 
-    def __init__(self, kb_root: Path, index_dir: Path, default_audience: str = "internal") -> None:
+    def __init__(self, kb_root: Path, index_dir: Path, default_audience: str = "internal",
+                 workers: int = 0) -> None:  # fmt: skip
+        """``workers``: processes for full builds; 0 means one per core."""
         self.kb_root = kb_root.resolve()
+        self.workers = workers or default_workers()
         self.storage = IndexStorage(index_dir)
         self.default_audience = default_audience
         self.problems: dict[str, ArticleError] = {}
@@ -213,32 +206,36 @@ class Indexer:
         histories = read_history(self.kb_root, paths, self._git, follow_renames=True)
         self.problems.clear()
         self._refuse_links(refused, report)
+        chunks = index_chunks(ix, self.kb_root, paths, histories, self.default_audience,
+                              self.workers, progress)  # fmt: skip
         owners: dict[str, str] = {}
-        writer = ix.writer(limitmb=128)
-        try:
-            for done, relpath in enumerate(paths, 1):
-                article = self._parse(relpath, report)
-                if article is not None and self._claim_id(article, owners, report):
-                    writer.add_document(
-                        **to_document(article, histories[relpath], _assets(article))
-                    )
+        duplicates = []
+        for chunk in chunks:
+            for error in chunk.errors:
+                report.errors.append(error)
+                self.problems[error.path] = error
+            for article_id, relpath in chunk.claims:
+                if self._claim_id(article_id, relpath, owners, report):
                     report.added += 1
-                if progress:
-                    progress(done, len(paths))
-            writer.commit(optimize=True)
-        except BaseException:
-            writer.cancel()
-            raise
+                else:
+                    duplicates.append(relpath)
+        commit_segments(ix, [segment for chunk in chunks for segment in chunk.segments])
+        if duplicates:  # rare: a second commit is simpler than telling every worker
+            writer = ix.writer()
+            for relpath in duplicates:
+                writer.delete_by_term("path", relpath)
+            writer.commit(merge=False)
         return report
 
-    def _claim_id(self, article: Article, owners: dict[str, str], report: Report) -> bool:
+    def _claim_id(self, article_id: str, relpath: str, owners: dict[str, str],
+                  report: Report) -> bool:  # fmt: skip
         """Record which file owns an id; a second file with the same id is an error."""
-        owner = owners.setdefault(article.id, article.path)
-        if owner == article.path:
+        owner = owners.setdefault(article_id, relpath)
+        if owner == relpath:
             return True
-        error = ArticleError(article.path, f"id {article.id} is already used by {owner}", line=None)
+        error = ArticleError(relpath, f"id {article_id} is already used by {owner}", line=None)
         report.errors.append(error)
-        self.problems[article.path] = error
+        self.problems[relpath] = error
         return False
 
     def _write_batch(self, ix: Index, paths: Collection[str]) -> Report:
@@ -283,14 +280,14 @@ class Indexer:
                     report.deleted += 1
             for article in articles:
                 old = before[article.path]
-                if not self._claim_id(article, owners, report):
+                if not self._claim_id(article.id, article.path, owners, report):
                     continue
                 history = self._carry_former_paths(
                     histories[article.path], old, renamed_from.get(article.content_hash)
                 )
                 if old is not None:
                     writer.delete_by_term("path", article.path)
-                writer.update_document(**to_document(article, history, _assets(article)))
+                writer.update_document(**to_document(article, history))
                 if old is None:
                     report.added += 1
                 else:
