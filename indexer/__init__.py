@@ -24,6 +24,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
                "SearchRequest", "SearchResults"),
     "storage": ("IndexBusy", "IndexStorage"),
     "suggestions": ("Completion",),
+    "sync": ("SyncError", "SyncResult", "Syncer", "sync_clone"),
     "watcher": ("Watcher",),
     "writer": ("Indexer", "Report"),
 }  # fmt: skip

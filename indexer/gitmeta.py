@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import subprocess
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -89,27 +90,30 @@ class GitHistory:
             return None
         return cls(root, Path(out).resolve()) if out else None
 
-    def _git(self, *args: str) -> str:
+    def run(self, *args: str, timeout: float = _GIT_TIMEOUT) -> str:
+        """Run git in this work tree; its output. Raises CalledProcessError (with git's
+        stderr) or TimeoutExpired. Git never prompts for credentials: nobody would answer."""
         return subprocess.run(
             [*_GIT, "-C", str(self.toplevel), "-c", "core.quotepath=off", *args],
             capture_output=True,
             text=True,
             encoding="utf-8",
             errors="replace",
-            timeout=_GIT_TIMEOUT,
+            timeout=timeout,
             check=True,
+            env=os.environ | {"GIT_TERMINAL_PROMPT": "0"},
         ).stdout
 
     def head(self) -> str | None:
         try:
-            return self._git("rev-parse", "--verify", "-q", "HEAD").strip() or None
+            return self.run("rev-parse", "--verify", "-q", "HEAD").strip() or None
         except subprocess.SubprocessError:
             return None
 
     def changes(self, relpath: str, limit: int = 30) -> list[Change]:
         """The commits that touched ``relpath`` (renames followed), newest first, with diffs."""
         try:
-            out = self._git("log", "--follow", f"-n{limit}", "-p", "--no-color",
+            out = self.run("log", "--follow", f"-n{limit}", "-p", "--no-color",
                             "--format=%x1e%H%x1f%an%x1f%at%x1f%s", "--", self.prefix + relpath)  # fmt: skip
         except subprocess.SubprocessError:
             return []
@@ -128,7 +132,7 @@ class GitHistory:
     def changed_between(self, old: str, new: str) -> set[str] | None:
         """Paths (kb-relative) touched between two commits; None if ``old`` is unknown."""
         try:
-            out = self._git("diff", "-z", "--name-only", old, new, "--", self._pathspec())
+            out = self.run("diff", "-z", "--name-only", old, new, "--", self._pathspec())
         except subprocess.SubprocessError:
             return None
         return {p for p in (self._relative(x) for x in out.split("\0") if x) if p}
@@ -176,7 +180,7 @@ class GitHistory:
         return gitpath[len(self.prefix) :]
 
     def _dirty(self) -> set[str]:
-        out = self._git(
+        out = self.run(
             "status", "-z", "--porcelain", "--untracked-files=all", "--", self._pathspec()
         )
         paths = set()
@@ -195,7 +199,7 @@ class GitHistory:
         return paths
 
     def _last_commit(self, relpath: str) -> FileHistory | None:
-        out = self._git("log", "-1", "--format=%H%x1f%an%x1f%at", "--", self.prefix + relpath)
+        out = self.run("log", "-1", "--format=%H%x1f%an%x1f%at", "--", self.prefix + relpath)
         if not out.strip():
             return None
         commit, author, stamp = out.strip().split("\x1f")
@@ -203,7 +207,7 @@ class GitHistory:
 
     def _walk_log(self) -> dict[str, FileHistory]:
         """One pass over the history, newest first, following renames to today's paths."""
-        out = self._git(
+        out = self.run(
             "log", "-z", "--format=%x1e%H%x1f%an%x1f%at", "--name-status", "-M", "--",
             self._pathspec(),
         )  # fmt: skip

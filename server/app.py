@@ -15,6 +15,7 @@
 /api/articles/<id>      JSON article, related, feedback (views/api.py)
 /api/tickets/<id>       articles naming a ticket     (views/api.py)
 /api/openapi.json       the API description          (views/api.py)
+/api/hooks/git          git webhook: pull now        (views/hooks.py, shared secret)
 /healthz                health and freshness         (views/health.py)
 /metrics                Prometheus figures           (metrics.py)
 /login, /logout         token sign-in for browsers   (auth.py)
@@ -25,19 +26,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
 from pathlib import Path
 
 from flask import Flask, Response
 
-from indexer import IndexStorage, KnowledgeBase, pygments_css
+from indexer import Indexer, IndexStorage, KnowledgeBase, Syncer, pygments_css
 
 from . import auth, formatting, logs, metrics
 from .activity import Activity
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .services import Services
-from .views import admin, api, articles, health, search, selfserve
+from .views import admin, api, articles, health, hooks, search, selfserve
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +52,28 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _secret_key(config: Config) -> str:
-    """The configured key, or one generated once and kept beside the index."""
+    """The configured key, or one generated once and kept beside the index.
+
+    gunicorn's workers start together, and all of them must sign cookies with the same key:
+    each writes a candidate to a file of its own, and a hard link (atomic, never replacing)
+    makes the first one written the key; the others read it.
+    """
     if config.secret_key:
         return config.secret_key
     path = Path(config.index_dir) / "secret_key"
-    try:
-        return path.read_text().strip()
-    except OSError:
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+        candidate = path.with_name(f".secret_key.{os.getpid()}")
+        handle = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_text().strip()
 
 
 def create_app(config: Config | None = None, found: Services | None = None) -> Flask:
@@ -86,13 +98,17 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
             feedback_per_hour=config.feedback_per_hour,
             enabled=config.log_searches,
         )
+    if config.hook_secret and services.syncer is None:  # the webhook pulls on request
+        indexer = services.indexer or Indexer(config.kb_dir, config.index_dir,
+                                              config.default_audience)  # fmt: skip
+        services.syncer = Syncer(indexer)
     app.extensions["kb"] = services
 
     auth.init_app(app)
     logs.init_app(app, on_finished=[metrics.init_app(app, services).observe_request])
     formatting.init_app(app)
     register_error_handlers(app)
-    for blueprint in (search.bp, articles.bp, selfserve.bp, admin.bp, api.bp, health.bp):
+    for blueprint in (search.bp, articles.bp, selfserve.bp, admin.bp, api.bp, hooks.bp, health.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/static/pygments.css")

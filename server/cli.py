@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,21 @@ def _config(**overrides: Any) -> Config:
 kb_option = click.option(
     "--kb", "kb_dir", type=click.Path(path_type=Path), help="Knowledge-base folder [KB_KB_DIR]."
 )
+
+
+def _run_until_signalled(start: Callable[[], None], finish: Callable[[], None]) -> None:
+    """``start()``, then wait for SIGTERM (a supervisor) or SIGINT (Ctrl-C), then ``finish()``.
+
+    The wait polls: a signal the kernel hands to another thread would not wake a plain wait.
+    """
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    start()
+    while not stop.wait(0.5):
+        pass
+    log.info("stopping: the work under way is finished first")
+    finish()
 
 
 def kb_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,7 +107,7 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
     """Serve the search UI and API with a production WSGI server (waitress)."""
     import waitress
 
-    from indexer import Indexer, KnowledgeBase, Watcher
+    from indexer import Indexer, KnowledgeBase, Syncer, Watcher
 
     from .app import create_app
     from .services import Services
@@ -106,16 +123,63 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
         watcher.request_reconcile()
     else:
         indexer.reconcile()
-    app = create_app(
-        config, Services(KnowledgeBase(indexer.storage, config.kb_dir), indexer, watcher)
-    )
+    syncer = None
+    if config.sync_interval or config.hook_secret:  # a read replica: pull from the remote
+        syncer = Syncer(indexer, every=config.sync_interval)
+        if config.sync_interval:
+            syncer.start()
+    kb = KnowledgeBase(indexer.storage, config.kb_dir)
+    app = create_app(config, Services(kb, indexer, watcher, syncer=syncer))
     log.info("serving %s on http://%s:%d", config.kb_dir, config.host, config.port)
     try:
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads,
                        ident="kb-search", clear_untrusted_proxy_headers=True)  # fmt: skip
     finally:
+        if syncer:
+            syncer.stop()
         if watcher:
             watcher.stop()
+
+
+@main.command()
+@kb_options
+def watch(kb_dir: Path | None, index_dir: Path | None) -> None:
+    """Keep the index equal to the kb folder, without serving: the one writer beside
+    gunicorn's workers. Catches up (or builds) first; stops cleanly on SIGTERM or Ctrl-C."""
+    from indexer import Indexer, Watcher
+
+    config = _config(kb_dir=kb_dir, index_dir=index_dir)
+    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    watcher = Watcher(indexer, debounce=config.debounce_ms / 1000)
+
+    def start() -> None:
+        watcher.start()
+        watcher.request_reconcile()  # changes made while stopped, or a first build
+
+    _run_until_signalled(start, watcher.stop)
+
+
+@main.command()
+@kb_options
+@click.option("--every", type=click.IntRange(min=0), metavar="N",
+              help="Keep pulling every N seconds until stopped; 0: once [KB_SYNC_INTERVAL].")  # fmt: skip
+def sync(kb_dir: Path | None, index_dir: Path | None, every: int | None) -> None:
+    """Pull the kb folder's git clone from its remote and index what changed (replicas)."""
+    from indexer import Indexer, Syncer, SyncError, sync_clone
+
+    config = _config(kb_dir=kb_dir, index_dir=index_dir, sync_interval=every)
+    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    if not config.sync_interval:
+        try:
+            result = sync_clone(indexer)
+        except SyncError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(result.summary())
+        for error in result.report.errors:
+            click.echo(f"  skipped {error}", err=True)
+        return
+    syncer = Syncer(indexer, every=config.sync_interval)
+    _run_until_signalled(syncer.request, syncer.stop)  # a pull now, then every N seconds
 
 
 @main.command()

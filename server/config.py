@@ -39,7 +39,12 @@ class Config:
     )
     host: str = _setting("127.0.0.1", "Address `kb serve` listens on.")
     port: int = _setting(8000, "Port `kb serve` listens on.")
-    threads: int = _setting(8, "Request threads of the WSGI server.")
+    threads: int = _setting(8, "Request threads of the WSGI server (per gunicorn worker).")
+    workers: int = _setting(
+        2,
+        "gunicorn worker processes (server/gunicorn_conf.py), each with `threads` threads; "
+        "`kb serve` is always one process.",
+    )
     default_audience: str = _setting(
         "internal", "Audience of articles whose front matter has none: public or internal."
     )
@@ -119,6 +124,18 @@ class Config:
     stale_days: int = _setting(
         365, "Insights list articles not changed in this many days as stale."
     )
+    sync_interval: int = _setting(
+        0,
+        "Seconds between pulls of kb_dir's git clone from its remote, each followed by "
+        "indexing what changed, in `kb serve` and `kb sync --every`; 0: off. For read "
+        "replicas.",
+    )
+    hook_secret: str = _setting(
+        "",
+        "Shared secret of the git webhook POST /api/hooks/git (GitHub's X-Hub-Signature-256 "
+        "or GitLab's X-Gitlab-Token), which makes a replica pull at once. Empty: no webhook "
+        "(404).",
+    )
 
     @property
     def token_roles(self) -> dict[str, str]:
@@ -177,6 +194,12 @@ def _validate(config: Config) -> list[str]:
         problems.append("port: must be between 1 and 65535")
     if not 1 <= config.threads <= 256:
         problems.append("threads: must be between 1 and 256")
+    if not 1 <= config.workers <= 64:
+        problems.append("workers: must be between 1 and 64")
+    if config.sync_interval < 0:
+        problems.append("sync_interval: must not be negative (0 turns it off)")
+    if config.hook_secret and len(config.hook_secret) < 16:
+        problems.append("hook_secret: must be at least 16 characters")
     if config.debounce_ms < 0:
         problems.append("debounce_ms: must not be negative")
     if config.proxy_role not in ROLES:

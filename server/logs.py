@@ -3,7 +3,8 @@ in text mode or as members of one JSON object per line in json mode.
 
 Request logs (one per request, see :func:`init_app`) carry a request id that is also sent
 back in the ``X-Request-ID`` header, so a user's report can be matched with the log line.
-Nothing secret is logged: no Authorization header, no cookie, no query text.
+Nothing secret is logged: no Authorization header, no cookie, no query text. Each request
+line names the process (``pid``), which tells gunicorn's workers apart.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -90,6 +92,7 @@ def init_app(app: Flask, on_finished: Sequence[RequestObserver] = ()) -> None:
                 "bytes": response.calculate_content_length() or 0,
                 "role": current_principal().role, "request_id": g.get("request_id", ""),
                 "remote": request.remote_addr or "", "query_chars": len(request.query_string),
+                "pid": os.getpid(),
             }},
         )  # fmt: skip
         return response

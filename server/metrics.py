@@ -6,6 +6,12 @@ index, failed writes) are read when Prometheus scrapes, so they are never stale.
 has its own registry, so several apps in one process (tests) do not mix their figures.
 
 Labels are route patterns such as ``/kb/<path:ref>``, never raw paths: a bounded set.
+
+Under gunicorn each worker is a process with its own counters. With ``PROMETHEUS_MULTIPROC_DIR``
+set (prometheus-client's multiprocess mode, see server/gunicorn_conf.py), every worker writes
+its figures to files there, and whichever worker answers a scrape adds them all up; the
+``process_*`` figures are left out then, since they would describe one worker only. Without
+it, nothing changes: one process, one registry.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
@@ -32,6 +40,7 @@ from .auth import requires
 from .services import Services
 
 bp = Blueprint("metrics", __name__)
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own variable
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.08, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -81,7 +90,7 @@ def _folder_bytes(folder: Path) -> int:
 
 
 class Metrics:
-    """The registry and request instruments of one app."""
+    """The instruments of one app, and the registry a scrape reads (:attr:`exposed`)."""
 
     def __init__(self, found: Services) -> None:
         self.registry = CollectorRegistry()
@@ -93,14 +102,33 @@ class Metrics:
         self.errors = Counter("kb_http_server_errors",
                               "Requests answered with a 5xx status, by route.", ["route"],
                               registry=self.registry)  # fmt: skip
-        ProcessCollector(registry=self.registry)  # memory (RSS), CPU, open files
-        self.registry.register(IndexCollector(found))
+        if found.syncer is not None:
+            self.synced = Gauge("kb_sync_last_success_timestamp_seconds",
+                                "When the git clone was last pulled and indexed (unix time).",
+                                multiprocess_mode="max", registry=self.registry)  # fmt: skip
+            self.sync_failures = Counter("kb_sync_failures",
+                                         "Pulls of the git clone that failed.",
+                                         registry=self.registry)  # fmt: skip
+            found.syncer.listeners.append(self.observe_sync)
+        if os.environ.get(MULTIPROCESS_DIR):
+            self.exposed = CollectorRegistry()  # the instruments' files, every worker's
+            MultiProcessCollector(self.exposed)
+        else:
+            self.exposed = self.registry
+            ProcessCollector(registry=self.registry)  # memory (RSS), CPU, open files
+        self.exposed.register(IndexCollector(found))  # read from the shared index on disk
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
         if status >= 500:
             self.errors.labels(route).inc()
+
+    def observe_sync(self, succeeded: bool) -> None:
+        if succeeded:
+            self.synced.set_to_current_time()
+        else:
+            self.sync_failures.inc()
 
 
 def init_app(app: Flask, found: Services) -> Metrics:
@@ -114,5 +142,5 @@ def init_app(app: Flask, found: Services) -> Metrics:
 def metrics_page() -> Response:
     """Counts and timings only (no titles, queries or ids), but the document count includes
     internal articles: tier 2 and above (Prometheus sends a bearer token)."""
-    registry = current_app.extensions["kb-metrics"].registry
+    registry = current_app.extensions["kb-metrics"].exposed
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -129,6 +129,7 @@ SCHEMAS: dict[str, Any] = {
         helpful={"type": "boolean"},
         counted={"type": "boolean", "description": "false: this replaced your earlier vote"},
     ),
+    "HookAccepted": _obj(status={"const": "accepted"}, message=STRING),
     "Health": _obj(
         ("documents", "last_indexed", "problems", "message"),
         status={"enum": ["ok", "unavailable", "behind", "not indexing"]},
@@ -329,6 +330,43 @@ PATHS: dict[str, Any] = {
                     "description": "OpenAPI 3.1 document",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 }
+            },
+        }
+    },
+    "/api/hooks/git": {
+        "post": {
+            "summary": "Git webhook: pull the knowledge base's repository now",
+            "description": "For read replicas. Point the repository's push webhook here; "
+            "the replica pulls and indexes what changed in the background, and a burst of "
+            "hooks is one pull. Authenticated by the shared hook_secret, as GitHub signs "
+            "(X-Hub-Signature-256) or as GitLab sends it (X-Gitlab-Token); the body is the "
+            "host's push event, not read otherwise.",
+            "security": [],
+            "parameters": [
+                {
+                    "name": "X-Hub-Signature-256",
+                    "in": "header",
+                    "required": False,
+                    "description": "sha256=<hex HMAC-SHA256 of the body, keyed by the secret>",
+                    "schema": STRING,
+                },
+                {
+                    "name": "X-Gitlab-Token",
+                    "in": "header",
+                    "required": False,
+                    "description": "The secret itself (used when no signature is sent)",
+                    "schema": STRING,
+                },
+            ],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {
+                "202": _json("HookAccepted", "A pull will run in the background"),
+                "403": _error("The signature or token is missing or wrong."),
+                "404": _error("No webhook: hook_secret is not set on this server."),
+                "413": _error("The body is larger than 1 MB."),
             },
         }
     },

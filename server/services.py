@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from indexer import Indexer, KnowledgeBase, Watcher
+from indexer import Indexer, KnowledgeBase, Syncer, Watcher
 
 from .activity import Activity
 
@@ -17,6 +17,7 @@ class Services:
     indexer: Indexer | None = None  # present when this process also writes the index
     watcher: Watcher | None = None  # present when this process watches kb_dir
     activity: Activity | None = None  # search events and feedback; set by the app factory
+    syncer: Syncer | None = None  # pulls kb_dir's clone (interval, webhook); read replicas
 
 
 def services() -> Services:

@@ -149,6 +149,38 @@ def make_kb_repo(repo: Path) -> Path:
     return kb
 
 
+def make_origin(root: Path) -> Path:
+    """An author's repository (``root/author``, the sample articles) that pushes to a bare
+    ``root/origin.git``, as a team's central repository; returns the author's repository."""
+    author = root / "author"
+    make_kb_repo(author)
+    git(root, "clone", "-q", "--bare", str(author), "origin.git")
+    git(author, "remote", "add", "origin", str(root / "origin.git"))
+    git(author, "push", "-q", "-u", "origin", "main")
+    return author
+
+
+def clone(origin: Path, target: Path) -> Path:
+    """A read replica's clone of ``origin``; returns its kb folder."""
+    git(origin.parent, "clone", "-q", str(origin), str(target))
+    return target / "kb"
+
+
+def push_changes(author: Path, word: str) -> dict[str, str]:
+    """Commit a new article, an edited one (both carrying ``word``) and a deleted one, and push
+    them; the ids involved, by what happened to them."""
+    new_id = f"KB-{word.upper()}"
+    write(author / "kb", f"new/{word}.md",
+          f"---\nid: {new_id}\ntitle: New {word}\naudience: public\n---\n{word}\n")  # fmt: skip
+    edited = author / "kb/email/outlook-prompt.md"
+    edited.write_text(edited.read_text() + f"\nAlso try {word}.\n")
+    (author / "kb/printing/spooler.md").unlink()
+    git(author, "add", "-A")
+    git(author, "commit", "-q", "-m", f"Add, edit and delete ({word})")
+    git(author, "push", "-q")
+    return {"added": new_id, "edited": "KB-2002", "deleted": "printing/spooler"}
+
+
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Ada Author",
     "GIT_AUTHOR_EMAIL": "ada@example.com",

@@ -1,0 +1,50 @@
+"""gunicorn settings for the production layout (README, "Production layout")::
+
+    gunicorn -c python:server.gunicorn_conf server.wsgi:app   # readers: several processes
+    kb watch                                                  # the one process writing the index
+
+The address, the number of worker processes and their threads come from the kb settings
+(kb.toml, ``KB_*`` variables), like everything else. Workers are ``gthread``: the app is
+built for threads (each keeps its own searcher) and they keep a browser's connection alive.
+With ``PROMETHEUS_MULTIPROC_DIR`` set, /metrics adds up every worker's figures (see
+server/metrics.py); the hooks below keep that folder right.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import multiprocess
+
+from server.config import ConfigError, load_config
+from server.metrics import MULTIPROCESS_DIR
+
+try:
+    _config = load_config()
+except ConfigError as exc:
+    raise SystemExit(str(exc)) from None
+
+_host = f"[{_config.host}]" if ":" in _config.host else _config.host
+bind = [f"{_host}:{_config.port}"]
+workers = _config.workers
+threads = _config.threads
+worker_class = "gthread"
+proc_name = "kb-search"
+accesslog = None  # the app logs every request itself, with its worker's pid (server/logs.py)
+
+
+def on_starting(server: Any) -> None:
+    """Start from empty figures: files left by an earlier run would be counted again."""
+    folder = os.environ.get(MULTIPROCESS_DIR)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker has gone: drop its live gauges (its counts stay in the totals)."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        multiprocess.mark_process_dead(worker.pid)
