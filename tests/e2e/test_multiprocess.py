@@ -1,0 +1,237 @@
+"""The production layout, for real: gunicorn with two worker processes reading one index and
+one `kb watch` process writing it, over a temporary git-backed KB.
+
+Every request goes over a fresh connection, so the kernel hands it to either worker; the
+JSON request log names the worker (``pid``) of each request id, which proves that both
+workers answered. Measured: edit -> the edit found by every worker, printed after the run.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from benchmarks.server_process import free_port
+
+from ..conftest import wait_until
+from ..figures import report
+from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
+
+TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
+WORKERS = 2
+FRESHNESS_TARGET = 1.0  # seconds from a save to the change found by every worker
+
+
+@dataclass
+class Answer:
+    request_id: str
+    sent: float  # time.monotonic() when sent and when the answer was in
+    received: float
+    status: int
+    body: bytes
+
+
+@dataclass
+class Layout:
+    """gunicorn (its log is the workers' JSON request log) and `kb watch`."""
+
+    port: int
+    gunicorn: subprocess.Popen
+    watch: subprocess.Popen
+    log: Path
+    kb: Path
+    _count: int = 0
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        """One request on a new connection (as tier 2 unless ``headers`` say who), tagged
+        with a request id of our own."""
+        self._count += 1
+        request_id = f"probe-{threading.get_ident()}-{self._count}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        sent = time.monotonic()
+        try:
+            conn.request("GET", path, headers={**(TIER2 if headers is None else headers),
+                                               "X-Request-ID": request_id, "Connection": "close"})  # fmt: skip
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        return Answer(request_id, sent, time.monotonic(), response.status, body)
+
+    def pids(self) -> dict[str, int]:
+        """request id -> the worker that answered it, from the request log."""
+        found = {}
+        for line in self.log.read_text().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if "request_id" in entry:
+                    found[entry["request_id"]] = entry["pid"]
+        return found
+
+
+def _start(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=out)
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Iterator[Layout]:
+    kb = make_kb_repo(tmp_path / "repo")
+    index = tmp_path / "index"
+    port = free_port()
+    env = os.environ | {
+        "KB_KB_DIR": str(kb),
+        "KB_INDEX_DIR": str(index),
+        "KB_HOST": "127.0.0.1",
+        "KB_PORT": str(port),
+        "KB_WORKERS": str(WORKERS),
+        "KB_THREADS": "4",
+        "KB_TOKENS": f"tier2:{TIER2_TOKEN}",
+        "KB_ACTIVITY_DB": str(tmp_path / "activity.sqlite3"),
+        "KB_LOG_FORMAT": "json",
+        "KB_LOG_LEVEL": "INFO",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    watch = _start([sys.executable, "-m", "server", "watch"], env, tmp_path, tmp_path / "watch.log")
+    wait_until(lambda: (index / "CURRENT").exists(), timeout=60)
+    log = tmp_path / "gunicorn.log"
+    gunicorn = _start([sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
+                       "server.wsgi:app"], env, tmp_path, log)  # fmt: skip
+    running = Layout(port, gunicorn, watch, log, kb)
+
+    def healthy() -> bool:
+        assert gunicorn.poll() is None, log.read_text()
+        try:
+            return running.get("/healthz").status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(healthy, timeout=60, interval=0.1)
+        yield running
+    finally:
+        if gunicorn.poll() is None:
+            _stop(gunicorn)
+        if watch.poll() is None:
+            _stop(watch)
+
+
+def answered_by(layout: Layout, answers: list[Answer]) -> dict[int, list[Answer]]:
+    pids = layout.pids()
+    by_worker: dict[int, list[Answer]] = defaultdict(list)
+    for answer in answers:
+        by_worker[pids[answer.request_id]].append(answer)
+    return by_worker
+
+
+def until_both_workers(layout: Layout, path: str, headers: dict[str, str] | None = None,
+                       limit: int = 200) -> list[Answer]:  # fmt: skip
+    """Requests on new connections until both workers have answered one (bounded)."""
+    answers: list[Answer] = []
+    while len(answers) < limit:
+        answers += [layout.get(path, headers) for _ in range(10)]
+        if len(answered_by(layout, answers)) == WORKERS:
+            return answers
+    raise AssertionError(f"one worker answered all of {limit} requests on new connections")
+
+
+def search_path(word: str) -> str:
+    return "/api/search?" + urlencode({"q": word})
+
+
+def found(answer: Answer, article_id: str) -> bool:
+    assert answer.status == 200, answer.body[:300]
+    return article_id in [hit["id"] for hit in json.loads(answer.body)["results"]]
+
+
+def test_every_worker_finds_an_edit_within_a_second(layout: Layout) -> None:
+    word = "multiworkerquokka"
+    searches = until_both_workers(layout, search_path(word))  # both have opened the index
+    assert not any(found(answer, "KB-2002") for answer in searches)
+
+    saved = time.monotonic()
+    write(layout.kb, "email/outlook-prompt.md", ARTICLES["email/outlook-prompt.md"] + f"\n{word}\n")
+    probes: list[Answer] = []
+
+    def probe() -> None:
+        while time.monotonic() - saved < 2 * FRESHNESS_TARGET:
+            probes.append(layout.get(search_path(word)))
+
+    threads = [threading.Thread(target=probe) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    searches += probes
+
+    by_worker = answered_by(layout, probes)
+    assert len(by_worker) == WORKERS, "both workers must have answered after the save"
+    lines = []
+    for pid, answers in sorted(by_worker.items()):
+        fresh = [a for a in answers if found(a, "KB-2002")]
+        assert fresh, f"worker {pid} never found the edit"
+        first = min(fresh, key=lambda a: a.received)
+        stale_after = [a for a in answers if a.sent > first.received and a not in fresh]
+        assert not stale_after, f"worker {pid} lost the edit again"
+        seconds = first.received - saved
+        last_stale = max((a.sent - saved for a in answers if a not in fresh), default=0.0)
+        assert seconds < FRESHNESS_TARGET, f"worker {pid} found the edit after {seconds:.2f} s"
+        lines.append(f"worker {pid}: {len(answers)} answers, first with the edit "
+                     f"{seconds * 1000:.0f} ms after the save (last without it "
+                     f"{last_stale * 1000:.0f} ms)")  # fmt: skip
+    for line in lines:
+        report("gunicorn workers + kb watch (edit -> found by every worker)", line)
+
+    # /metrics adds up both workers: any worker reports every search either one answered
+    scrapes = until_both_workers(layout, "/metrics")
+    for scrape in scrapes:
+        assert scrape.status == 200
+        total = re.search(
+            rb'kb_http_requests_total\{method="GET",route="/api/search",status="200"\} (\S+)',
+            scrape.body,
+        )
+        assert total and float(total[1]) == len(searches)
+
+
+def test_a_session_signed_by_one_worker_is_honoured_by_the_other(layout: Layout) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", layout.port, timeout=20)
+    conn.request("POST", "/login", body=urlencode({"token": TIER2_TOKEN}),
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert response.status == 302
+    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    # no token, only the cookie: the page needs tier 2, so a worker with another key would
+    # send the visitor to sign in (302)
+    pages = until_both_workers(layout, "/problems", {"Cookie": cookie})
+    assert {a.status for a in pages} == {200}
+    assert layout.get("/problems", {}).status == 302  # which proves the cookie is what counts
+
+
+def test_kb_watch_stops_cleanly_on_sigterm(layout: Layout) -> None:
+    assert _stop(layout.watch) == 0
