@@ -15,6 +15,7 @@ from typing import Any
 _MODULES: dict[str, tuple[str, ...]] = {
     "articles": ("ARTICLE_TYPES", "AUDIENCES"),
     "authoring": ("AuthoringError", "create_article"),
+    "caching": ("BoundedCache",),
     "errors": ("ArticleError", "IndexUnavailable", "SearchRequestError"),
     "export": ("ExportError", "export_site"),
     "gitmeta": ("Change", "article_changes"),

@@ -30,6 +30,7 @@ from .articles import read_article
 from .errors import ArticleError
 from .gitmeta import FileHistory
 from .schema import build_schema, to_document
+from .storage import WRITER_OPTIONS, index_writer
 
 PARALLEL_FROM = 1_000  # fewer articles are built in-process
 SEGMENT_MB = 192  # Whoosh's estimate of a segment's postings in memory (~1.1M postings)
@@ -101,7 +102,7 @@ def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> C
 def _segment_writer(ix: Index) -> SegmentWriter:
     # _lk=False: the parent holds the index's lock; like MpWriter's sub-writers, each worker
     # writes only its own segment files, never the table of contents
-    return SegmentWriter(ix, _lk=False, limitmb=SEGMENT_MB * 2)
+    return SegmentWriter(ix, _lk=False, limitmb=SEGMENT_MB * 2, **WRITER_OPTIONS)
 
 
 def _count(on_article: Callable[[], None] | None) -> None:
@@ -167,4 +168,4 @@ def index_chunks(ix: Index, kb_root: Path, paths: Sequence[str],
 
 def commit_segments(ix: Index, segments: list[Segment]) -> None:
     """Make the workers' segments the index's content, in one table-of-contents write."""
-    ix.writer().commit(mergetype=lambda _writer, existing: [*existing, *segments])
+    index_writer(ix).commit(mergetype=lambda _writer, existing: [*existing, *segments])

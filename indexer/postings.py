@@ -12,15 +12,12 @@ shared between threads. Deletions are not part of a segment's files; callers app
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
-
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
+
+from .caching import BoundedCache
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
@@ -29,36 +26,8 @@ _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.flo
 Postings = tuple[np.ndarray, np.ndarray]  # (segment-local doc numbers, term frequencies)
 
 
-class ArrayCache:
-    """A thread-safe LRU of arrays, bounded by the bytes they hold."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                return None
-            self._items.move_to_end(key)
-            return found[0]
-
-    def put(self, key: Hashable, value: Any, nbytes: int) -> None:
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = (value, nbytes)
-            self._size += nbytes
-            while self._size > self.max_bytes and len(self._items) > 1:
-                _, (_, old_bytes) = self._items.popitem(last=False)
-                self._size -= old_bytes
-
-
-_POSTINGS = ArrayCache(max_bytes=64 << 20)
-_LENGTHS = ArrayCache(max_bytes=64 << 20)  # 100,000 documents x 7 fields = 2.8 MB
+_POSTINGS = BoundedCache(max_bytes=64 << 20)
+_LENGTHS = BoundedCache(max_bytes=64 << 20)  # 100,000 documents x 7 fields = 2.8 MB
 
 
 def segment_key(reader: SegmentReader) -> str:

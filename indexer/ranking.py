@@ -16,8 +16,10 @@ commit), from per-segment arrays cached in :mod:`indexer.postings`.
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 from whoosh import query as wq
@@ -25,6 +27,7 @@ from whoosh.searching import Searcher
 
 from .analysis import ANALYZERS
 from .articles import AUDIENCES
+from .caching import BoundedCache
 from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings
 from .query import Clause, ParsedQuery, Phrase
 
@@ -53,6 +56,8 @@ PAIR_WEIGHT = 0.3
 WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
 PHRASE_FIELDS = ("title", "headings", "body", "code")
 FACETS = ("type", "systems", "tags")
+ANSWER_CACHE_BYTES = 16 << 20  # per commit: a few thousand result pages
+T = TypeVar("T")
 K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
 ALTERNATIVE_WEIGHT = 0.8  # a synonym or spelling correction, against the word as typed
@@ -84,32 +89,72 @@ def phrase_query(phrase: Phrase) -> wq.Query:
     return wq.Or(per_field) if per_field else wq.NullQuery
 
 
-class Snapshot:
-    """The arrays ranking needs for one searcher (one commit of one generation)."""
+class CommitArrays:
+    """The arrays of one commit, built once and shared by every thread's snapshot of it.
 
-    def __init__(self, searcher: Searcher) -> None:
+    Before this, each server thread built its own copies after every commit: with eight
+    threads and an author saving once a second, that was most of the CPU under load. Values
+    are built by the first thread that needs them, with that thread's readers (Whoosh
+    readers must not be shared), and are read-only afterwards.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[object, object] = {}
+        self._lock = threading.Lock()
+        # answers computed on this commit (search results, related articles): valid until
+        # the next commit, which brings a new CommitArrays
+        self.answers = BoundedCache(max_bytes=ANSWER_CACHE_BYTES)
+
+    def get(self, key: object, build: Callable[[], T]) -> T:
+        found = self._values.get(key)
+        if found is None:
+            with self._lock:
+                found = self._values.get(key)
+                if found is None:
+                    found = build()
+                    if isinstance(found, np.ndarray):
+                        found.flags.writeable = False
+                    self._values[key] = found
+        return found  # type: ignore[return-value]
+
+
+class Snapshot:
+    """The arrays ranking needs for one searcher (one commit of one generation).
+
+    ``shared`` holds the arrays; pass the same object to every snapshot of the same commit.
+    """
+
+    def __init__(self, searcher: Searcher, shared: CommitArrays | None = None) -> None:
         self.searcher = searcher
+        self.shared = shared or CommitArrays()
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
         self.size = searcher.doc_count_all()
-        self.live = np.ones(self.size, dtype=bool)
+        self.live = self.shared.get("live", self._live)
+        self.count = self.shared.get("count", lambda: int(self.live.sum()))
+
+    def _live(self) -> np.ndarray:
+        live = np.ones(self.size, dtype=bool)
         for reader, offset in self.leaves:
             if reader.has_deletions():
                 deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
-                self.live[deleted + offset] = False
-        self.count = int(self.live.sum())
-        self._audience_masks: dict[frozenset[str], np.ndarray] = {}
+                live[deleted + offset] = False
+        return live
 
     # ------------------------------------------------------------------ per-document arrays
 
-    @cached_property
+    @property
     def norms(self) -> dict[str, np.ndarray]:
         """Per field, the BM25 length normaliser 1 - b + b * length / average length."""
+        return self.shared.get("norms", self._norms)
+
+    def _norms(self) -> dict[str, np.ndarray]:
         found = {}
         for name, spec in SCORED_FIELDS.items():
             lengths = self._concat([field_lengths(r, name) for r, _ in self.leaves])
             average = float(lengths[self.live].mean()) if self.count else 0.0
             relative = lengths / average if average else np.ones_like(lengths)
             found[name] = (1 - spec.b + spec.b * relative).astype(np.float32)
+            found[name].flags.writeable = False
         return found
 
     def term_docs(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -131,13 +176,11 @@ class Snapshot:
         return int(visible[self.term_docs(fieldname, term)[0]].sum())
 
     def audience_mask(self, audiences: frozenset[str]) -> np.ndarray:
-        """Live documents in any of ``audiences``; kept per snapshot, callers must not modify."""
-        found = self._audience_masks.get(audiences)
-        if found is None:
-            found = self.term_mask("audience", sorted(audiences & set(AUDIENCES)))
-            found.flags.writeable = False  # shared by every search on this snapshot
-            self._audience_masks[audiences] = found
-        return found
+        """Live documents in any of ``audiences``; shared by every search on this commit."""
+        return self.shared.get(
+            ("audience", audiences),
+            lambda: self.term_mask("audience", sorted(audiences & set(AUDIENCES))),
+        )
 
     def term_mask(self, fieldname: str, terms: list[str]) -> np.ndarray:
         """Live documents having any of ``terms`` in an ID or KEYWORD field."""
@@ -157,9 +200,12 @@ class Snapshot:
         mask[docs] = True
         return mask & self.live
 
-    @cached_property
+    @property
     def updated(self) -> np.ndarray:
         """Last-update time per document, as the column's integer."""
+        return self.shared.get("updated", self._updated)
+
+    def _updated(self) -> np.ndarray:
         return self._concat(
             [
                 np.array(list(reader.column_reader("updated", translate=False)), dtype=np.int64)
@@ -167,9 +213,12 @@ class Snapshot:
             ]
         )
 
-    @cached_property
+    @property
     def _facets(self) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
         """Per facet field: its values, and (doc, value index) pairs of every posting."""
+        return self.shared.get("facets", self._facet_postings)
+
+    def _facet_postings(self) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
         found = {}
         for name in FACETS:
             values = self.lexicon(name)

@@ -15,6 +15,8 @@ import json
 import re
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,12 @@ from whoosh.searching import Searcher
 from .articles import AUDIENCES
 from .errors import IndexUnavailable, SearchRequestError
 from .query import ParsedQuery, Phrase, parse
-from .ranking import FACETS, Snapshot, phrase_query
+from .ranking import FACETS, CommitArrays, Snapshot, phrase_query
 from .snippets import Snippet, best_passage
 from .spelling import correct
 from .storage import Generation, IndexStorage
 from .suggestions import Completion, complete, related
-from .synonyms import SynonymSource
+from .synonyms import Synonyms, SynonymSource
 from .tickets import ticket_query
 
 MAX_LIMIT = 100
@@ -134,6 +136,16 @@ class Lookup:
     redirect_to: str | None = None
 
 
+def _close_all(searchers: dict[int, Searcher]) -> None:
+    for searcher in list(searchers.values()):
+        searcher.close()
+    searchers.clear()
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
 def _iso(value: dt.datetime | None) -> str:
     return value.replace(tzinfo=dt.UTC).isoformat() if value else ""
 
@@ -145,6 +157,16 @@ class KnowledgeBase:
         self.storage = storage
         self.synonyms = SynonymSource(kb_root)
         self._local = threading.local()
+        self._commits: OrderedDict[tuple[str, int], CommitArrays] = OrderedDict()
+        self._commits_lock = threading.Lock()
+        # every thread's open searcher, by id: segment files stay open while a searcher
+        # does, so they are closed with the KnowledgeBase (or when it is collected)
+        self._searchers: dict[int, Searcher] = {}
+        self._finalizer = weakref.finalize(self, _close_all, self._searchers)
+
+    def close(self) -> None:
+        """Close every thread's searcher (their segment files stay open until then)."""
+        self._finalizer()
 
     # ------------------------------------------------------------------ searcher lifecycle
 
@@ -171,7 +193,9 @@ class KnowledgeBase:
                 raise
             return searcher  # keep answering from the last good commit
         if searcher is not None:
+            self._searchers.pop(id(searcher), None)
             searcher.close()
+        self._searchers[id(fresh)] = fresh
         local.generation, local.searcher = generation, fresh
         return fresh
 
@@ -209,12 +233,23 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ search
 
     def snapshot(self) -> Snapshot:
-        """Ranking arrays for this thread's current searcher."""
+        """Ranking arrays for this thread's current searcher, shared with other threads."""
         searcher = self.searcher()
         local = self._local
         if getattr(local, "snapshot", None) is None or local.snapshot.searcher is not searcher:
-            local.snapshot = Snapshot(searcher)
+            local.snapshot = Snapshot(searcher, self._commit_arrays(local.generation, searcher))
         return local.snapshot
+
+    def _commit_arrays(self, generation: Generation, searcher: Searcher) -> CommitArrays:
+        """The shared arrays of the commit ``searcher`` reads; only the newest are kept."""
+        key = (generation.name, searcher.reader().generation())
+        with self._commits_lock:
+            found = self._commits.get(key)
+            if found is None:
+                found = self._commits[key] = CommitArrays()
+                while len(self._commits) > 2:  # threads still on an old commit keep theirs
+                    self._commits.popitem(last=False)
+            return found
 
     @staticmethod
     def _keyword_mask(snapshot: Snapshot, fieldname: str, value: str) -> np.ndarray:
@@ -260,9 +295,21 @@ class KnowledgeBase:
         return mask
 
     def search(self, request: SearchRequest) -> SearchResults:
+        """Results for ``request``; repeated requests on the same commit come from a cache."""
         request.validate()
         started = time.perf_counter()
         snapshot = self.snapshot()
+        synonyms = self.synonyms.current()
+        cached = snapshot.shared.answers.get(("search", request))
+        if cached is not None and cached[0] is synonyms:
+            return replace(cached[1], took_ms=_elapsed_ms(started))
+        results = self._search(snapshot, request, synonyms, started)
+        size = 1_000 + sum(len(hit.snippet) + len(hit.title) + 500 for hit in results.hits)
+        snapshot.shared.answers.put(("search", request), (synonyms, results), size)
+        return results
+
+    def _search(self, snapshot: Snapshot, request: SearchRequest, synonyms: Synonyms,
+                started: float) -> SearchResults:  # fmt: skip
         parsed = parse(request.q)
         visible = snapshot.audience_mask(request.audiences)
         allowed = visible & self._filter_mask(snapshot, request, parsed)
@@ -271,7 +318,7 @@ class KnowledgeBase:
         corrected = None
         if not parsed.is_empty:
             parsed, corrected = self._corrected(snapshot, parsed, request.q, visible)
-            parsed = self.synonyms.current().expand(parsed)
+            parsed = synonyms.expand(parsed)
         if parsed.is_empty:
             scores = None
             matched = allowed
@@ -299,7 +346,7 @@ class KnowledgeBase:
             limit=request.limit,
             hits=hits,
             facets={name: snapshot.facet_counts(name, matched) for name in FACETS},
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            took_ms=_elapsed_ms(started),
             corrected_query=corrected,
         )
 
@@ -375,12 +422,16 @@ class KnowledgeBase:
     def related(self, article_id: str, audiences: frozenset[str]) -> list[ArticleRecord]:
         """Articles like this one ("more like this"), among those the asker may see."""
         snapshot = self.snapshot()
-        visible = snapshot.audience_mask(audiences)
-        own = np.flatnonzero(snapshot.term_mask("id", [article_id]) & visible)
-        if not len(own):
-            return []
-        docs = related(snapshot, int(own[0]), visible)
-        return [self._record(snapshot.searcher.stored_fields(doc)) for doc in docs]
+        key = ("related", article_id, audiences)
+        found = snapshot.shared.answers.get(key)
+        if found is None:
+            visible = snapshot.audience_mask(audiences)
+            own = np.flatnonzero(snapshot.term_mask("id", [article_id]) & visible)
+            docs = related(snapshot, int(own[0]), visible) if len(own) else []
+            found = [self._record(snapshot.searcher.stored_fields(doc)) for doc in docs]
+            size = 1_000 + sum(len(record.data.get("markdown") or "") for record in found)
+            snapshot.shared.answers.put(key, found, size)
+        return found
 
     # ------------------------------------------------------------------ lookups
 

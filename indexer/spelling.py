@@ -15,12 +15,13 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from whoosh.reading import SegmentReader
 
-from .postings import ArrayCache, segment_key
+from .caching import BoundedCache
+from .postings import segment_key
 from .ranking import Snapshot
 
 MIN_LENGTH = 4  # shorter words are too often abbreviations to correct
 MAX_CANDIDATES = 20
-_VOCABULARY = ArrayCache(max_bytes=256 << 20)
+_VOCABULARY = BoundedCache(max_bytes=256 << 20)
 
 
 def _vocabulary(reader: SegmentReader) -> dict[str, list[str]]:

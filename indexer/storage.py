@@ -24,6 +24,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
 
 from .errors import IndexUnavailable
 from .schema import SCHEMA_VERSION, build_schema
@@ -58,6 +59,18 @@ class Generation:
 
     def open(self) -> Index:
         return whoosh_index.open_dir(str(self.path), schema=build_schema())
+
+
+# Segments are written as separate files, not one compound file: Whoosh reads each part of a
+# compound segment through an in-memory copy (BytesIO over its mmap) in every searcher, so
+# eight request threads held eight copies of the index (1.8 GB RSS for 10,000 articles).
+# Separate files are read with ordinary file reads and stay in the page cache.
+WRITER_OPTIONS: dict[str, Any] = {"compound": False}
+
+
+def index_writer(ix: Index, **options: Any) -> IndexWriter:
+    """A writer for ``ix`` that writes segments as separate files."""
+    return ix.writer(**WRITER_OPTIONS, **options)
 
 
 @contextlib.contextmanager

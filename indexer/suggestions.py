@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import ANALYZERS, COMPOUND, normalise
+from .caching import BoundedCache
 from .ranking import Snapshot
 
 MAX_EXPANSIONS = 50  # terms a typed prefix may stand for
 RELATED_TERMS = 15  # the words of an article that best tell it apart
 RELATED_FIELDS = ("title", "headings", "meta", "body")
+_TERM_COUNTS = BoundedCache(max_bytes=32 << 20)
 
 
 @dataclass(frozen=True)
@@ -83,13 +85,24 @@ def complete(
     return found[: limit * 2]
 
 
+def _frequent_terms(stored: dict) -> list[tuple[str, int]]:
+    """An article's most frequent index terms; analysing the text is most of the work, and
+    it depends on the text alone, so it is kept by content hash across commits."""
+    key = stored.get("content_hash")
+    found = _TERM_COUNTS.get(key) if key else None
+    if found is None:
+        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
+        counts = Counter(t.text for t in ANALYZERS["prose"](text[:20_000], mode="query"))
+        found = counts.most_common(200)
+        if key:
+            _TERM_COUNTS.put(key, found, 100 + sum(len(term) + 80 for term, _ in found))
+    return found
+
+
 def related(snapshot: Snapshot, doc: int, visible: np.ndarray, limit: int = 5) -> list[int]:
     """Documents most like ``doc``: scored on its most distinctive words, itself excluded."""
-    stored = snapshot.searcher.stored_fields(doc)
-    text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
-    counts = Counter(t.text for t in ANALYZERS["prose"](text[:20_000], mode="query"))
     weighted = []
-    for term, count in counts.most_common(200):
+    for term, count in _frequent_terms(snapshot.searcher.stored_fields(doc)):
         if len(term) < 3 or term.isdigit():
             continue
         df = len(snapshot.term_docs("body", term)[0])

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from whoosh.index import Index
-from whoosh.writing import IndexWriter
 
 from .articles import Article, file_hash, is_article_path, iter_article_paths, read_article
 from .bulk import commit_segments, default_workers, index_chunks
 from .errors import ArticleError, IndexUnavailable
 from .gitmeta import FileHistory, GitHistory, read_history
 from .schema import indexed_files, to_document
-from .storage import Generation, IndexStorage
+from .storage import Generation, IndexStorage, index_writer
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +220,7 @@ class Indexer:
                     duplicates.append(relpath)
         commit_segments(ix, [segment for chunk in chunks for segment in chunk.segments])
         if duplicates:  # rare: a second commit is simpler than telling every worker
-            writer = ix.writer()
+            writer = index_writer(ix)
             for relpath in duplicates:
                 writer.delete_by_term("path", relpath)
             writer.commit(merge=False)
@@ -272,7 +271,7 @@ class Indexer:
         renamed_from = {h: p for h, (p, _) in self._recently_gone.items()}
         histories = read_history(self.kb_root, [a.path for a in articles], self._git)
 
-        writer: IndexWriter = ix.writer(timeout=30.0)
+        writer = index_writer(ix, timeout=30.0)
         try:
             for relpath in gone:
                 if before[relpath] is not None:

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import re
 
-from flask import url_for
+from flask import request, url_for
 from markupsafe import Markup
 
-from indexer import STEPS_HEADING, ArticleRecord, RenderedBody, render
+from indexer import STEPS_HEADING, ArticleRecord, BoundedCache, RenderedBody, render
 
 from .services import services
 
+# Rendering is the costliest part of an article view (Markdown, highlighting, sanitising),
+# and the same article is read many times between saves
+_RENDERED = BoundedCache(max_bytes=64 << 20)
+
 
 def render_article(article: ArticleRecord, audiences: frozenset[str]) -> RenderedBody:
+    """The article's HTML, from the cache when its text and every link it makes are the same
+    (a linked article may have been renamed, deleted or hidden from this reader since)."""
     kb = services().kb
 
     def resolve(target: str, fragment: str) -> str | None:
@@ -24,7 +30,21 @@ def render_article(article: ArticleRecord, audiences: frozenset[str]) -> Rendere
             return url_for("articles.article", ref=ref) + suffix
         return url_for("articles.asset", relpath=target) + suffix
 
-    return render(article["markdown"] or "", article.path, article.title, resolve)
+    key = (article.version, article.path, article.title, audiences, request.script_root)
+    cached = _RENDERED.get(key)
+    if cached is not None:
+        body, links = cached
+        if all(resolve(*link) == url for link, url in links.items()):
+            return body
+    links = {}
+
+    def remembered(target: str, fragment: str) -> str | None:
+        links[(target, fragment)] = url = resolve(target, fragment)
+        return url
+
+    body = render(article["markdown"] or "", article.path, article.title, remembered)
+    _RENDERED.put(key, (body, links), 2 * len(body.html) + 1_000)
+    return body
 
 
 _H2 = re.compile(r"(?=<h2[\s>])")

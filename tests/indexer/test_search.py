@@ -197,3 +197,11 @@ def test_related_articles_share_words_and_respect_access(kb: KnowledgeBase) -> N
     assert related and "KB-2001" not in related
     assert "KB-2003" not in [a.id for a in kb.related("KB-2001", PUBLIC)]
     assert kb.related("KB-2003", PUBLIC) == []
+
+
+def test_repeated_searches_follow_every_commit(kb: KnowledgeBase, indexer, kb_dir) -> None:  # type: ignore[no-untyped-def]
+    """Results are cached per commit: the same query after a save shows the saved text."""
+    assert ids(search(kb, "spooler"))[0] == "printing/spooler"
+    (kb_dir / "printing" / "spooler.md").unlink()
+    indexer.update(["printing/spooler.md"])
+    assert "printing/spooler" not in ids(search(kb, "spooler"))

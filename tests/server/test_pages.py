@@ -52,3 +52,20 @@ def test_problems_page_needs_sign_in(client: FlaskClient, tier2_headers: dict[st
     assert anonymous.status_code == 302
     assert anonymous.headers["Location"] == "/login?next=/problems"
     assert client.get("/problems", headers=tier2_headers).status_code == 200
+
+
+def test_a_cached_page_still_follows_the_articles_it_links_to(client: FlaskClient, indexer,  # type: ignore[no-untyped-def]
+                                                              kb_dir) -> None:  # fmt: skip
+    """Rendered HTML is cached, but a link whose target was hidden since is not kept."""
+    (kb_dir / "windows" / "see-also.md").write_text(
+        "---\nid: KB-2050\naudience: public\n---\n# See also\n\n"
+        "Read [the update fix](update-0x80070005.md) first.\n"
+    )
+    indexer.update(["windows/see-also.md"])
+    assert 'href="/kb/KB-2001"' in client.get("/kb/KB-2050").get_data(as_text=True)
+    assert 'href="/kb/KB-2001"' in client.get("/kb/KB-2050").get_data(as_text=True)
+    target = kb_dir / "windows" / "update-0x80070005.md"
+    target.write_text(target.read_text().replace("audience: public", "audience: internal"))
+    indexer.update(["windows/update-0x80070005.md"])
+    html = client.get("/kb/KB-2050").get_data(as_text=True)
+    assert "KB-2001" not in html  # anonymous readers no longer learn the internal id
