@@ -35,14 +35,15 @@ def segment_key(reader: SegmentReader) -> str:
     return f"{reader.segment().segment_id()}:{reader.doc_count_all()}"
 
 
-def postings(reader: SegmentReader, fieldname: str, term: str) -> Postings:
-    """All postings of ``term`` in one segment, deleted documents included."""
-    key = (segment_key(reader), fieldname, term)
-    cached = _POSTINGS.get(key)
+def postings(reader: SegmentReader, fieldname: str, term: str, key: str | None = None) -> Postings:
+    """All postings of ``term`` in one segment, deleted documents included. ``key``: the
+    segment's :func:`segment_key`, if the caller has it already."""
+    cache_key = (key or segment_key(reader), fieldname, term)
+    cached = _POSTINGS.get(cache_key)
     if cached is not None:
         return cached
     found = _read_postings(reader, fieldname, term)
-    _POSTINGS.put(key, found, found[0].nbytes + found[1].nbytes)
+    _POSTINGS.put(cache_key, found, found[0].nbytes + found[1].nbytes)
     return found
 
 

@@ -28,7 +28,7 @@ from whoosh.searching import Searcher
 from .analysis import ANALYZERS
 from .articles import AUDIENCES
 from .caching import BoundedCache
-from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings
+from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key
 from .query import Clause, ParsedQuery, Phrase
 
 
@@ -57,6 +57,7 @@ WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
 PHRASE_FIELDS = ("title", "headings", "body", "code")
 FACETS = ("type", "systems", "tags")
 ANSWER_CACHE_BYTES = 16 << 20  # per commit: a few thousand result pages
+_JOINED = BoundedCache(max_bytes=64 << 20)  # posting lists joined across segments
 T = TypeVar("T")
 K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
@@ -128,6 +129,7 @@ class Snapshot:
         self.searcher = searcher
         self.shared = shared or CommitArrays()
         self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        self._segment_keys = tuple(segment_key(reader) for reader, _ in self.leaves)
         self.size = searcher.doc_count_all()
         self.live = self.shared.get("live", self._live)
         self.count = self.shared.get("count", lambda: int(self.live.sum()))
@@ -158,18 +160,28 @@ class Snapshot:
         return found
 
     def term_docs(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Global doc numbers and term frequencies of a term, over all segments."""
+        """Global doc numbers and term frequencies of a term, over all segments.
+
+        Joined lists are cached by the segment list they were joined for: a full build on
+        several cores leaves several segments, and a long query asks for hundreds of lists.
+        """
         if len(self.leaves) == 1:
-            return postings(self.leaves[0][0], fieldname, term)
+            return postings(self.leaves[0][0], fieldname, term, self._segment_keys[0])
+        key = (self._segment_keys, fieldname, term)
+        found = _JOINED.get(key)
+        if found is not None:
+            return found
         ids, weights = [], []
-        for reader, offset in self.leaves:
-            seg_ids, seg_weights = postings(reader, fieldname, term)
+        for (reader, offset), segment in zip(self.leaves, self._segment_keys, strict=True):
+            seg_ids, seg_weights = postings(reader, fieldname, term, segment)
             if len(seg_ids):
                 ids.append(seg_ids + offset)
                 weights.append(seg_weights)
-        if not ids:
-            return EMPTY_IDS, EMPTY_WEIGHTS
-        return np.concatenate(ids), np.concatenate(weights)
+        found = (
+            (np.concatenate(ids), np.concatenate(weights)) if ids else (EMPTY_IDS, EMPTY_WEIGHTS)
+        )
+        _JOINED.put(key, found, found[0].nbytes + found[1].nbytes + 200)
+        return found
 
     def seen_in(self, fieldname: str, term: str, visible: np.ndarray) -> int:
         """How many of the ``visible`` documents hold ``term`` (no full-size mask needed)."""

@@ -73,29 +73,49 @@ def _lead(text: str, sections: Sequence[Sequence]) -> Snippet:
     return Snippet("", "", "")
 
 
+def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int, frozenset[str]]]:
+    """(start, end, query terms) of every word of ``text`` that stands for a query term.
+
+    Only the distinct words are analysed (an article repeats its words), then one pass
+    finds where the matching ones are.
+    """
+    wanted = {}
+    for word in set(COMPOUND.findall(text, 0, MAX_SCAN_CHARS)):
+        found = _word_terms(word) & terms
+        if found:
+            wanted[word] = found
+    if not wanted:
+        return []
+    return [
+        (match.start(), match.end(), wanted[match.group()])
+        for match in COMPOUND.finditer(text, 0, MAX_SCAN_CHARS)
+        if match.group() in wanted
+    ]
+
+
 def best_passage(text: str, sections: Sequence[Sequence], terms: frozenset[str]) -> Snippet:
     """The passage of ``text`` holding the most distinct query ``terms`` (prose-analyzed)."""
-    matches = []
-    if terms:
-        for word in COMPOUND.finditer(text, 0, MAX_SCAN_CHARS):
-            found = _word_terms(word.group()) & terms
-            if found:
-                matches.append((word.start(), word.end(), found))
+    matches = _matches(text, terms) if terms else []
     if not matches:
         return _lead(text, sections)
+    # slide a window over the matches: the one covering most distinct terms (then most
+    # matches) wins; each match enters and leaves the window once
     best, best_score = 0, (-1, 0)
-    for first in range(len(matches)):
-        window_end = matches[first][0] + SNIPPET_CHARS - LEAD_CHARS
-        covered: set[str] = set()
-        count = 0
-        for start, _end, found in matches[first:]:
-            if start > window_end:
-                break
-            covered |= found
-            count += 1
-        score = (len(covered), count)
+    in_window: dict[str, int] = {}
+    last = 0  # matches[first:last] are in the window
+    for first, (start, _end, _found) in enumerate(matches):
+        window_end = start + SNIPPET_CHARS - LEAD_CHARS
+        while last < len(matches) and matches[last][0] <= window_end:
+            for term in matches[last][2]:
+                in_window[term] = in_window.get(term, 0) + 1
+            last += 1
+        score = (len(in_window), last - first)
         if score > best_score:
             best, best_score = first, score
+        for term in matches[first][2]:
+            in_window[term] -= 1
+            if not in_window[term]:
+                del in_window[term]
     first_start = matches[best][0]
     start, end = _trim(text, max(0, first_start - LEAD_CHARS), first_start + SNIPPET_CHARS)
     html = _render(text, start, end, [(s, e) for s, e, _ in matches])
