@@ -23,6 +23,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "markdown": ("STEPS_HEADING", "RenderedBody", "highlight", "pygments_css", "render"),
     "search": ("ArticleRecord", "CatalogueEntry", "Hit", "KnowledgeBase", "Lookup",
                "SearchRequest", "SearchResults"),
+    "status": ("WriterStatus", "read_status"),
     "storage": ("IndexBusy", "IndexStorage"),
     "suggestions": ("Completion",),
     "sync": ("SyncError", "SyncResult", "Syncer", "sync_clone"),

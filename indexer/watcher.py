@@ -13,6 +13,7 @@ a full rebuild into a new generation, which the readers switch to when it is com
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .articles import is_article_path
+from .status import HEARTBEAT_SECONDS, WriterStatus, remove_status, write_status
 from .writer import Indexer
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,9 @@ class Watcher(FileSystemEventHandler):
         self._stopped = False
         self._observer = Observer()
         self._worker = threading.Thread(target=self._run, name="kb-indexer", daemon=True)
+        self._reporter = threading.Thread(target=self._report_forever, name="kb-status",
+                                          daemon=True)  # fmt: skip
+        self._stop_reporting = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -68,15 +73,20 @@ class Watcher(FileSystemEventHandler):
             self._observer.schedule(self, str(git), recursive=False)
         self._observer.start()
         self._worker.start()
+        self._reporter.start()
         log.info("watching %s for changes", self.root)
 
     def stop(self) -> None:
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
+        self._stop_reporting.set()
         self._observer.stop()
         self._observer.join(timeout=5)
         self._worker.join(timeout=30)
+        self._reporter.join(timeout=5)
+        # a clean stop withdraws the status; a crashed writer leaves a heartbeat that stops
+        remove_status(self.index_dir, os.getpid())
 
     @property
     def pending(self) -> int:
@@ -104,6 +114,29 @@ class Watcher(FileSystemEventHandler):
             if self._behind_since is None:
                 self._behind_since = self._last_event
             self._cond.notify_all()
+
+    def status(self) -> WriterStatus:
+        """What reader processes need to know of this writer (see :mod:`indexer.status`)."""
+        return WriterStatus(
+            pid=os.getpid(),
+            heartbeat=time.time(),
+            alive=self.alive,
+            pending=self.pending,
+            lag_seconds=round(self.lag, 2),
+            last_error=self.last_error,
+            problems=[error.as_dict() for error in list(self.indexer.problems.values())],
+        )
+
+    def _report(self) -> None:
+        try:
+            write_status(self.index_dir, self.status())
+        except OSError as exc:  # a full or read-only disk: the write path reports it
+            log.debug("cannot publish the writer status: %s", exc)
+
+    def _report_forever(self) -> None:
+        while not self._stop_reporting.is_set():
+            self._report()
+            self._stop_reporting.wait(HEARTBEAT_SECONDS)
 
     # ------------------------------------------------------------------ events
 
@@ -205,3 +238,4 @@ class Watcher(FileSystemEventHandler):
             with self._cond:
                 if not self._has_work():
                     self._behind_since = None
+            self._report()  # readers learn of new problems (or fixed ones) at once

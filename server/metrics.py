@@ -61,9 +61,8 @@ class IndexCollector(Collector):
             yield _gauge("kb_index_documents", "Articles in the served index.", stats["documents"])
             size = _folder_bytes(found.kb.storage.index_dir / stats["generation"])
             yield _gauge("kb_index_size_bytes", "Size of the served index on disk.", size)
-        if found.indexer is not None:
-            yield _gauge("kb_index_problem_files", "Article files that could not be indexed.",
-                         len(found.indexer.problems))  # fmt: skip
+        yield _gauge("kb_index_problem_files", "Article files that could not be indexed.",
+                     len(found.problems()))  # fmt: skip
         if found.watcher is not None:
             watcher = found.watcher
             yield _gauge("kb_index_lag_seconds",

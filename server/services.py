@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from indexer import Indexer, KnowledgeBase, Syncer, Watcher
+from indexer import ArticleError, Indexer, KnowledgeBase, Syncer, Watcher, read_status
 
 from .activity import Activity
 
@@ -18,6 +18,14 @@ class Services:
     watcher: Watcher | None = None  # present when this process watches kb_dir
     activity: Activity | None = None  # search events and feedback; set by the app factory
     syncer: Syncer | None = None  # pulls kb_dir's clone (interval, webhook); read replicas
+
+    def problems(self) -> dict[str, ArticleError]:
+        """Files that could not be indexed, by path. A process that writes the index knows
+        them; a gunicorn worker reads what `kb watch` publishes beside the index."""
+        if self.indexer is not None:
+            return dict(self.indexer.problems)
+        writer = read_status(self.kb.storage.index_dir)
+        return {error.path: error for error in writer.problem_errors()} if writer else {}
 
 
 def services() -> Services:

@@ -126,8 +126,7 @@ def version(ref: str):  # type: ignore[no-untyped-def]
     record = _visible_article(ref, ".version")
     answer = {"id": record.id, "version": record.version, "updated": record.updated}
     if current_principal().has("author"):  # authors also learn that a save failed to index
-        indexer = services().indexer
-        problem = indexer.problems.get(record.path) if indexer else None
+        problem = services().problems().get(record.path)
         answer["problem"] = str(problem) if problem else None
     return jsonify(answer)
 

@@ -52,8 +52,7 @@ def _author_notes(path: str) -> dict[str, object]:
     what kb lint says about it now, so a mistake never fails silently."""
     if not current_principal().has("author"):
         return {}
-    indexer = services().indexer
-    problem = indexer.problems.get(path) if indexer else None
+    problem = services().problems().get(path)
     try:
         findings = lint_file(current_app.config["KB"].kb_dir, path)
     except OSError:
@@ -136,6 +135,5 @@ def _servable(root: Path, relpath: str) -> bool:
 @requires("tier2")
 def problems():  # type: ignore[no-untyped-def]
     """Articles that could not be indexed, with file and line (they name internal files)."""
-    indexer = services().indexer
-    found = sorted(indexer.problems.values(), key=lambda e: e.path) if indexer else []
+    found = sorted(services().problems().values(), key=lambda error: error.path)
     return render_template("articles/problems.html", problems=found)

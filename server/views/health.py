@@ -4,6 +4,10 @@
 answers 503 when there is no index to serve yet, when the indexing thread has died, or when
 a change has waited longer than ``health_max_lag`` seconds to be indexed (a stuck or failing
 indexer: the body says why). Readers keep searching the last good index in every case.
+
+A gunicorn worker has no watcher of its own: it reports what ``kb watch`` publishes beside
+the index (:mod:`indexer.status`), and a writer silent for ``health_max_lag`` seconds counts
+as stopped.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
-from indexer import IndexUnavailable
+from indexer import IndexUnavailable, read_status
 
 from ..auth import current_principal
 from ..services import services
@@ -23,26 +27,34 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
     found = services()
-    watcher = found.watcher
+    config = current_app.config["KB"]
+    # this process's own watcher, or the one `kb watch` publishes beside the index
+    writer = found.watcher.status() if found.watcher else read_status(config.index_dir)
     answer: dict[str, Any] = {
         "status": "ok",
-        "pending": watcher.pending if watcher else 0,
-        "lag_seconds": round(watcher.lag, 1) if watcher else None,
-        "problems": len(found.indexer.problems) if found.indexer else 0,
+        "pending": writer.pending if writer else 0,
+        "lag_seconds": round(writer.lag_seconds, 1) if writer else None,
+        "problems": len(writer.problems) if writer else len(found.problems()),
     }
     try:
         stats = found.kb.stats(current_principal().audiences)
     except IndexUnavailable:
-        if watcher:
-            watcher.request_reconcile()  # builds one if the index is missing or damaged
+        if found.watcher:
+            found.watcher.request_reconcile()  # builds one if the index is missing or damaged
         answer |= {"status": "unavailable", "message": "no index can be served yet"}
         return jsonify(answer), 503
     answer |= {"documents": stats["documents"], "last_indexed": stats["last_indexed"]}
-    max_lag = current_app.config["KB"].health_max_lag
-    if watcher and not watcher.alive:
+    max_lag = config.health_max_lag
+    if writer is None:
+        pass  # no writer here or beside the index: nothing can fall behind
+    elif writer.silent_for > max_lag:
+        answer |= {"status": "not indexing",
+                   "message": f"the index writer (pid {writer.pid}) has not reported for "
+                              f"{writer.silent_for:.0f} s"}  # fmt: skip
+    elif not writer.alive:
         answer |= {"status": "not indexing", "message": "the indexing thread has stopped"}
-    elif watcher and watcher.lag > max_lag:
-        why = f": {watcher.last_error}" if watcher.last_error else ""
+    elif writer.lag_seconds > max_lag:
+        why = f": {writer.last_error}" if writer.last_error else ""
         answer |= {"status": "behind",
-                   "message": f"a change has waited {watcher.lag:.0f} s to be indexed{why}"}  # fmt: skip
+                   "message": f"a change has waited {writer.lag_seconds:.0f} s to be indexed{why}"}  # fmt: skip
     return jsonify(answer), 200 if answer["status"] == "ok" else 503

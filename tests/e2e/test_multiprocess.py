@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import pytest
 
 from benchmarks.server_process import free_port
+from indexer.status import STATUS_FILE
 
 from ..conftest import wait_until
 from ..figures import report
@@ -34,6 +35,7 @@ from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
 WORKERS = 2
 FRESHNESS_TARGET = 1.0  # seconds from a save to the change found by every worker
+MAX_LAG = 3  # KB_HEALTH_MAX_LAG: a writer silent this long counts as stopped
 
 
 @dataclass
@@ -115,6 +117,7 @@ def layout(tmp_path: Path) -> Iterator[Layout]:
         "KB_LOG_FORMAT": "json",
         "KB_LOG_LEVEL": "INFO",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "KB_HEALTH_MAX_LAG": str(MAX_LAG),
     }
     watch = _start([sys.executable, "-m", "server", "watch"], env, tmp_path, tmp_path / "watch.log")
     wait_until(lambda: (index / "CURRENT").exists(), timeout=60)
@@ -233,5 +236,31 @@ def test_a_session_signed_by_one_worker_is_honoured_by_the_other(layout: Layout)
     assert layout.get("/problems", {}).status == 302  # which proves the cookie is what counts
 
 
-def test_kb_watch_stops_cleanly_on_sigterm(layout: Layout) -> None:
+def test_kb_watch_stops_cleanly_on_sigterm(layout: Layout, tmp_path: Path) -> None:
+    assert (tmp_path / "index" / STATUS_FILE).exists()
     assert _stop(layout.watch) == 0
+    assert not (tmp_path / "index" / STATUS_FILE).exists()  # withdrawn: readers are not alarmed
+    assert {a.status for a in until_both_workers(layout, "/healthz")} == {200}
+
+
+def test_workers_report_what_the_writer_publishes(layout: Layout) -> None:
+    """Health and problems come from `kb watch`, which only it knows; a writer that dies is
+    noticed by every worker, which keeps serving searches."""
+    write(layout.kb, "bad/broken.md", "---\ntitle: [oops\n---\n")
+
+    def every_worker_lists_it() -> bool:
+        pages = until_both_workers(layout, "/problems")
+        health = until_both_workers(layout, "/healthz")
+        return all(b"bad/broken.md" in a.body for a in pages) and all(
+            json.loads(a.body)["problems"] == 1 for a in health
+        )
+
+    wait_until(every_worker_lists_it, timeout=10, interval=0.2)
+    layout.watch.kill()  # kill -9: no chance to withdraw its status
+    layout.watch.wait()
+    time.sleep(MAX_LAG + 1.5)
+    for answer in until_both_workers(layout, "/healthz"):
+        assert answer.status == 503
+        body = json.loads(answer.body)
+        assert body["status"] == "not indexing" and "has not reported" in body["message"]
+    assert all(a.status == 200 for a in until_both_workers(layout, search_path("outlook")))
