@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import random
-import statistics
 import tempfile
 import threading
 import time
@@ -26,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.measure import KeepAlive, percentiles, rss_bytes
 from benchmarks.server_process import Server
 from benchmarks.synthetic import WORDS, generate
 
@@ -52,33 +52,18 @@ class LoadResult:
 
     def summary(self) -> dict:
         every = [t for times in self.latencies.values() for t in times]
-        kinds = {kind: _percentiles(times) for kind, times in sorted(self.latencies.items())}
+        kinds = {kind: percentiles(times) for kind, times in sorted(self.latencies.items())}
         return {
             "clients": self.clients, "seconds": self.seconds, "requests": self.requests,
             "errors": len(self.errors), "first_errors": self.errors[:5],
             "throughput_rps": round(self.requests / self.seconds, 1),
-            "latency_ms": _percentiles(every), "by_kind_ms": kinds,
+            "latency_ms": percentiles(every), "by_kind_ms": kinds,
             "author_saves": self.saves, "saves_searchable": self.saves_found,
             "catch_up_s": round(self.catch_up, 1),
             "rss_warm_mb": round(self.rss_warm / 2**20, 1),
             "rss_end_mb": round(self.rss_end / 2**20, 1),
             "rss_growth": round(self.rss_end / self.rss_warm - 1, 3) if self.rss_warm else None,
         }  # fmt: skip
-
-
-def _percentiles(times: list[float]) -> dict[str, float]:
-    if len(times) < 2:
-        return {}
-    cuts = statistics.quantiles(times, n=100)
-    return {"p50": round(cuts[49] * 1000, 1), "p95": round(cuts[94] * 1000, 1),
-            "p99": round(cuts[98] * 1000, 1)}  # fmt: skip
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def _requests(kb: Path, rng: random.Random) -> list[tuple[str, str]]:
@@ -111,31 +96,26 @@ def _requests(kb: Path, rng: random.Random) -> list[tuple[str, str]]:
 def _client(server: Server, pool: list[tuple[str, str]], until: float, seed: int,
             result: LoadResult, lock: threading.Lock) -> None:  # fmt: skip
     rng = random.Random(seed)
-    host = urllib.parse.urlsplit(server.url)
-    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
     headers = {"Authorization": f"Bearer {TOKEN}"} if seed % 2 else {}  # tier 2 and anonymous
+    client = KeepAlive(server.url, headers)
     try:
         while time.monotonic() < until:
             kind, path = rng.choice(pool)
             started = time.perf_counter()
             try:
-                connection.request("GET", path, headers=headers)
-                response = connection.getresponse()
-                response.read()
+                status, _ = client.get(path)
             except (OSError, http.client.HTTPException) as exc:
-                connection.close()  # reconnects on the next request
                 problem = f"{kind} {path}: {type(exc).__name__}: {exc}"
             else:
                 # anonymous clients may ask for internal articles: 404 is the right answer
-                ok = response.status in (200, 404)
-                problem = "" if ok else f"{kind} {path}: HTTP {response.status}"
+                problem = "" if status in (200, 404) else f"{kind} {path}: HTTP {status}"
             elapsed = time.perf_counter() - started
             with lock:
                 result.latencies[kind].append(elapsed)
                 if problem:
                     result.errors.append(problem)
     finally:
-        connection.close()
+        client.close()
 
 
 def _author(server: Server, kb: Path, until: float, result: LoadResult) -> None:

@@ -1,4 +1,5 @@
-"""`kb serve` as a real child process, for end-to-end tests and benchmarks alike."""
+"""`kb serve` (or a peer engine's server) as a real child process, for end-to-end tests and
+benchmarks alike."""
 
 from __future__ import annotations
 
@@ -20,39 +21,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """Starts `kb serve` on a free port and returns once /healthz answers 200."""
+class ChildServer:
+    """An HTTP server run as a child process on ``port``; returns once ``health`` answers 200.
 
-    def __init__(self, kb_dir: Path, index_dir: Path, log_path: Path | None = None,
-                 timeout: float = 600.0, token: str | None = None, **env: str) -> None:  # fmt: skip
-        """``token``: a bearer token sent with every request (configure it with KB_TOKENS)."""
-        self.kb_dir = kb_dir
+    ``token``: a bearer token sent with every request."""
+
+    def __init__(self, name: str, command: list[str], port: int, log_path: Path, timeout: float,
+                 health: str = "/healthz", token: str | None = None, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:  # fmt: skip
         self.token = token
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path or index_dir.parent / f"serve-{self.port}.log"
-        self.log = self.log_path.open("ab")
-        activity = index_dir.parent / f"{index_dir.name}-activity.sqlite3"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--kb", str(kb_dir), "--index-dir",
-             str(index_dir), "--port", str(self.port)],
-            cwd=kb_dir.parent,
-            env=os.environ | {"KB_LOG_LEVEL": "WARNING", "KB_ACTIVITY_DB": str(activity)} | env,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.log = log_path.open("ab")
+        self.process = subprocess.Popen(command, cwd=cwd, env=os.environ | (env or {}),
+                                        stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.log.close()
-                raise RuntimeError(f"kb serve exited: {self.log_path.read_text()}")
+                raise RuntimeError(f"{name} exited: {self.log_path.read_text()}")
             try:
-                if self.get("/healthz")[0] == 200:
+                if self.get(health)[0] == 200:
                     return
             except OSError:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"kb serve did not become healthy: {self.log_path.read_text()}")
+        raise RuntimeError(f"{name} did not become healthy: {self.log_path.read_text()}")
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         if headers is None:
@@ -78,3 +74,21 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+class Server(ChildServer):
+    """Starts `kb serve` on a free port and returns once /healthz answers 200."""
+
+    def __init__(self, kb_dir: Path, index_dir: Path, log_path: Path | None = None,
+                 timeout: float = 600.0, token: str | None = None, **env: str) -> None:  # fmt: skip
+        """``token``: a bearer token sent with every request (configure it with KB_TOKENS)."""
+        self.kb_dir = kb_dir
+        port = free_port()
+        activity = index_dir.parent / f"{index_dir.name}-activity.sqlite3"
+        super().__init__(
+            "kb serve", [sys.executable, "-m", "server", "serve", "--kb", str(kb_dir), "--index-dir",
+             str(index_dir), "--port", str(port)],
+            port, log_path or index_dir.parent / f"serve-{port}.log", timeout, token=token,
+            cwd=kb_dir.parent,
+            env={"KB_LOG_LEVEL": "WARNING", "KB_ACTIVITY_DB": str(activity)} | env,
+        )  # fmt: skip

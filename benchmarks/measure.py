@@ -1,0 +1,119 @@
+"""Measuring helpers the benchmarks share: memory from /proc, percentiles, keep-alive HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import statistics
+import threading
+import urllib.parse
+from pathlib import Path
+
+
+def rss_bytes(pid: int) -> int:
+    """VmRSS of one process; 0 once it has gone (a worker may exit between two reads)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        with contextlib.suppress(OSError):  # the task ended meanwhile
+            found += map(int, Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+    return found
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """VmRSS summed over a process and all its descendants: a build's spawned workers hold
+    their own memory, which the parent's VmRSS does not show."""
+    total, pending, seen = 0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        total += rss_bytes(current)
+        pending += _children(current)
+    return total
+
+
+class PeakRss:
+    """Samples a memory figure of ``pid`` in a thread every ``interval`` s and keeps the
+    highest; a context manager. Sampling rather than reading once: the peak of a build
+    comes and goes between its start and its end."""
+
+    def __init__(self, pid: int, tree: bool = True, interval: float = 0.2) -> None:
+        self.pid = pid
+        self.measure = tree_rss_bytes if tree else rss_bytes
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, self.measure(self.pid))
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def dir_bytes(path: Path) -> int:
+    """Bytes of the files under ``path`` (or of ``path`` itself if it is a file)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+
+
+def percentiles(times: list[float], digits: int = 1) -> dict[str, float]:
+    """p50/p95/p99 of ``times`` (seconds) in milliseconds; empty with fewer than two."""
+    if len(times) < 2:
+        return {}
+    cuts = statistics.quantiles(times, n=100)
+    return {name: round(cuts[cut] * 1000, digits) for name, cut in
+            (("p50", 49), ("p95", 94), ("p99", 98))}  # fmt: skip
+
+
+class KeepAlive:
+    """One persistent HTTP/1.1 connection, as an API client or a browser holds one.
+
+    After a failure the connection is closed and the next request opens a new one."""
+
+    def __init__(
+        self, url: str, headers: dict[str, str] | None = None, timeout: float = 30
+    ) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.headers = headers or {}
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """Status and body; raises OSError or http.client.HTTPException when it fails."""
+        try:
+            self.connection.request("GET", path, headers=self.headers)
+            response = self.connection.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            raise
+
+    def close(self) -> None:
+        self.connection.close()
