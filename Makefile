@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench-retrieval bench-freshness bench-logging bench-lint bench-load fuzz clean
+.PHONY: run test lint format bench bench-retrieval bench-freshness bench-logging bench-lint bench-load fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ lint: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## bench: build, freshness, latency, throughput and memory at 1k and 10k articles beside
+## SQLite FTS5 and tantivy (SIZES=1000,10000,100000 adds 100k); writes bench-results/
+SIZES ?= 1000,10000
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.suite --sizes $(SIZES) --json bench-results/bench.json
 
 ## bench-retrieval: score the service against the peers on ../shared/bench
 bench-retrieval: $(VENV)/.installed-test
