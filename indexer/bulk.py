@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -60,9 +62,18 @@ class ChunkResult:
 _done_counter = None  # articles parsed so far, shared by all workers of a build (a Value)
 
 
-def _count_shared(counter: object) -> None:
+def _start_worker(counter: object, parent: int) -> None:
+    """In each worker: count into the shared counter, and exit if the parent dies (a kill -9
+    of `kb index` must not leave workers writing into an index nobody will use)."""
     global _done_counter
     _done_counter = counter
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.25)
+    os._exit(1)
 
 
 def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> ChunkResult:
@@ -148,8 +159,8 @@ def index_chunks(ix: Index, kb_root: Path, paths: Sequence[str],
     # forked child could inherit a lock some other thread held
     context = multiprocessing.get_context("spawn")
     counter = context.Value("i", 0)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_count_shared,
-                             initargs=(counter,)) as pool:  # fmt: skip
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(counter, os.getpid())) as pool:  # fmt: skip
         futures: list[Future[ChunkResult]] = [
             pool.submit(index_chunk, chunk(part)) for part in _chunks(paths, workers)
         ]

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CURRENT = "CURRENT"
 STATE = "state.json"
 _GENERATION_PREFIX = "gen-"
+_SEGMENT_FILE_PREFIX = "MAIN_"
 
 
 class IndexBusy(Exception):
@@ -59,6 +60,31 @@ class Generation:
 
     def open(self) -> Index:
         return whoosh_index.open_dir(str(self.path), schema=build_schema())
+
+    def segment_files(self) -> dict[str, int]:
+        """Name -> size of every segment file now: recorded in the state after each commit."""
+        found = {}
+        for entry in os.scandir(self.path):
+            if entry.name.startswith(_SEGMENT_FILE_PREFIX) and entry.name != "MAIN_WRITELOCK":
+                found[entry.name] = entry.stat().st_size
+        return found
+
+    def check_files(self) -> None:
+        """Raise IndexUnavailable if a committed segment file has been cut short or grown.
+
+        Segment files never change once written, and Whoosh reads most of them lazily, so
+        a damaged postings file would otherwise surface as an odd error in the middle of
+        a search instead of a rebuild.
+        """
+        for name, size in self.read_state().get("files", {}).items():
+            try:
+                actual = os.stat(self.path / name).st_size
+            except FileNotFoundError:
+                continue  # merged away since; a file the index still needs fails on open
+            if actual != size:
+                raise IndexUnavailable(
+                    f"index {self.path} is damaged: {name} has {actual} bytes, not {size}"
+                )
 
 
 # Segments are written as separate files, not one compound file: Whoosh reads each part of a
@@ -124,14 +150,16 @@ class IndexStorage:
     def open_current(self) -> tuple[Generation, Index]:
         """The live generation, opened for writing. A damaged one raises IndexUnavailable."""
         generation = self._live()
+        generation.check_files()
         with _readable(generation):
             ix = generation.open()
-            ix.searcher().close()  # opening one reads every segment: a truncated file fails
+            ix.searcher().close()  # opening one reads every segment's terms and columns
         return generation, ix
 
     def open_searcher(self) -> tuple[Generation, Searcher]:
         """The live generation and a searcher on its newest commit."""
         generation = self._live()
+        generation.check_files()
         with _readable(generation):
             return generation, generation.open().searcher()
 

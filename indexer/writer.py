@@ -94,6 +94,7 @@ class Indexer:
                 generation.write_state(
                     git_head=self._git.head() if self._git else None,
                     last_indexed=dt.datetime.now(dt.UTC).isoformat(),
+                    files=generation.segment_files(),
                 )
             except BaseException:
                 self.storage.discard(generation)
@@ -145,6 +146,7 @@ class Indexer:
             generation.write_state(
                 git_head=self._git.head() if self._git else None,
                 last_indexed=dt.datetime.now(dt.UTC).isoformat(),
+                files=generation.segment_files(),
             )
         report.seconds = time.perf_counter() - started
         self._finished(report)

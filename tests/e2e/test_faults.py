@@ -64,8 +64,12 @@ def new_article(kb: Path, article_id: str, word: str) -> None:
 
 
 def segments(index_dir: Path) -> list[Path]:
+    """The live generation's postings files: Whoosh opens a segment without reading them, so
+    damage there is the hardest to notice."""
     live = (index_dir / "CURRENT").read_text().strip()
-    return sorted((index_dir / live).glob("*.seg"))
+    found = sorted((index_dir / live).glob("MAIN_*.pst"))
+    assert found, f"no segment files in {index_dir / live}"
+    return found
 
 
 def truncate(path: Path) -> None:
@@ -114,6 +118,37 @@ def test_kill_9_during_a_full_rebuild(generated_kb: Path, tmp_path: Path) -> Non
         assert [p.name for p in index.glob("gen-*")] == [live.strip()]  # the debris is gone
     finally:
         stop_server(server)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_kill_9_of_a_parallel_build_stops_its_workers(tmp_path: Path) -> None:
+    """A full build of more than 1,000 articles runs in worker processes: killing `kb index`
+    must not leave them running, and the next build must not trip over what they left."""
+    kb = generate(tmp_path / "repo", 1200)
+    index = tmp_path / "index"
+    build = kb_command("index", "--kb", str(kb), "--index-dir", str(index))
+    wait_until(lambda: len(children(build.pid)) >= 2, timeout=30, interval=0.05)
+    workers = children(build.pid)
+    time.sleep(0.5)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    started = time.monotonic()
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), timeout=5)
+    report("recovery after faults",
+           f"kill -9 of a parallel build: workers gone in {time.monotonic() - started:.1f} s")  # fmt: skip
+    assert kb_command("index", "--kb", str(kb), "--index-dir", str(index)).wait() == 0
+    assert len(list(index.glob("gen-*"))) == 1
 
 
 def test_kill_9_during_an_incremental_batch(generated_kb: Path, tmp_path: Path) -> None:
