@@ -89,7 +89,7 @@ def make_queries(kb: Path, count: int, warm_up: int, seed: int = 8) -> Queries:
     words: set[str] = set()
     events: set[str] = set()
     codes: set[str] = set()
-    for file in sorted(kb.rglob("*.md"))[:3000]:
+    for file in kb.rglob("*.md"):
         text = file.read_text()
         codes.update(re.findall(r"0x[0-9A-F]{8}", text))
         events.update(re.findall(r"\(event (\d+)\)", text))
@@ -249,10 +249,22 @@ def git(repo: Path, *args: str) -> str:
                           text=True).stdout  # fmt: skip
 
 
-def time_pull(repo: Path, settled: Callable[[], bool]) -> float:
-    """`git pull` in ``repo``, then wait until ``settled()``: seconds in all."""
+def time_pull(repo: Path, settled: Callable[[], bool], log: Callable[[str], None]) -> float:
+    """`git pull` in ``repo``, then wait until ``settled()``: seconds in all.
+
+    The pull is tried again while .git/index.lock is taken: `kb serve` runs `git status`,
+    which takes that lock for a moment, and a pull that meets it fails (as an author's would).
+    """
     started = time.perf_counter()
-    git(repo, "pull", "-q", "--ff-only")
+    for attempt in itertools.count(1):
+        try:
+            git(repo, "pull", "-q", "--ff-only")
+            break
+        except subprocess.CalledProcessError as error:
+            if "index.lock" not in error.stderr or attempt == 20:
+                raise
+            log(f"git pull failed on index.lock (attempt {attempt}); trying again")
+            time.sleep(0.05)
     return wait_for(settled, started, "pull")
 
 
@@ -321,7 +333,7 @@ def run_kb(space: Workspace, queries: Queries, options: Options, changed: int,
     try:
         figures |= serving(server, queries, options, log)
         pull_s = time_pull(
-            space.served, lambda: server.search(space.pull_word, limit=1)["total"] == changed
+            space.served, lambda: server.search(space.pull_word, limit=1)["total"] == changed, log
         )
         watcher = KeepAlive(server.url, headers_of(server))
 
@@ -362,7 +374,7 @@ def run_peer(name: str, space: Workspace, queries: Queries, options: Options, ch
         engine.update(kb, [file])
         return engine.search(word, 1)["total"] >= 1
 
-    pull_s = time_pull(space.peers, settled)
+    pull_s = time_pull(space.peers, settled, log)
     figures |= freshness(pull_s, time_edits(kb, options.edits, found))
     log_freshness(figures, changed, log)
     return figures
