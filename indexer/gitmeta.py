@@ -92,7 +92,9 @@ class GitHistory:
 
     def run(self, *args: str, timeout: float = _GIT_TIMEOUT) -> str:
         """Run git in this work tree; its output. Raises CalledProcessError (with git's
-        stderr) or TimeoutExpired. Git never prompts for credentials: nobody would answer."""
+        stderr) or TimeoutExpired. Git never prompts for credentials: nobody would answer.
+        Nor does it take optional locks: `git status` would otherwise refresh .git/index
+        under index.lock and make an author's `git pull` in the same clone fail."""
         return subprocess.run(
             [*_GIT, "-C", str(self.toplevel), "-c", "core.quotepath=off", *args],
             capture_output=True,
@@ -101,7 +103,7 @@ class GitHistory:
             errors="replace",
             timeout=timeout,
             check=True,
-            env=os.environ | {"GIT_TERMINAL_PROMPT": "0"},
+            env=os.environ | {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
         ).stdout
 
     def head(self) -> str | None:
