@@ -146,9 +146,12 @@ class GitHistory:
 
         ``follow_renames`` walks the whole log so former paths are found (full builds).
         """
+        few = len(relpaths) <= FEW_PATHS and not follow_renames
         try:
-            dirty = self._dirty()
-            if len(relpaths) <= FEW_PATHS and not follow_renames:
+            # a save asks about its own file only: `git status` of the whole tree stats every
+            # file, and re-reads those a pull left "racily clean", on every save
+            dirty = self._dirty([self.prefix + p for p in relpaths] if few else None)
+            if few:
                 known = {p: h for p in relpaths if (h := self._last_commit(p))}
             else:
                 known = self._walk_log()
@@ -181,10 +184,12 @@ class GitHistory:
             return None
         return gitpath[len(self.prefix) :]
 
-    def _dirty(self) -> set[str]:
-        out = self.run(
-            "status", "-z", "--porcelain", "--untracked-files=all", "--", self._pathspec()
-        )
+    def _dirty(self, pathspecs: list[str] | None = None) -> set[str]:
+        """Files with changes git has not committed: of ``pathspecs``, or of the kb folder."""
+        if pathspecs == []:
+            return set()
+        out = self.run("status", "-z", "--porcelain", "--untracked-files=all", "--",
+                       *(pathspecs or [self._pathspec()]))  # fmt: skip
         paths = set()
         entries = out.split("\0")
         index = 0

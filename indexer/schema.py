@@ -18,7 +18,7 @@ from .articles import Article
 from .gitmeta import FileHistory
 from .markdown import ParsedBody, resolve_relative
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def build_schema() -> Schema:
@@ -38,12 +38,13 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=prose, stored=True),
         code=TEXT(analyzer=identifier),
         error_codes=TEXT(analyzer=identifier),
-        meta=TEXT(analyzer=prose),  # tags + systems as words
+        # no positions where no phrase is ever looked for: less to write for every posting
+        meta=TEXT(analyzer=prose, phrase=False),  # tags + systems as words
         # "sql server", "fail start": pairs from the title, headings and symptoms only, where
         # words standing together describe the problem (from the whole body, pairs were
         # half of all postings, and so of build time, for a fifth of their ranking gain)
         pairs=TEXT(analyzer=ANALYZERS["pairs"], phrase=False),
-        symptoms=TEXT(analyzer=prose),  # the text under Symptoms / Error headings, again
+        symptoms=TEXT(analyzer=prose, phrase=False),  # text under Symptoms / Error, again
         spelling=KEYWORD(lowercase=True, scorable=False),  # distinct words, for corrections
         # facets and filters
         type=ID(stored=True),
