@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 STORM_FILES = 500  # more changed files than this in one burst: reconcile instead
 REBUILD_AFTER_FAILURES = 3  # consecutive failed writes before trying a full rebuild
+QUIET_BEFORE_MERGE = 3.0  # seconds without changes before merging the segments saves left
 _GIT_TRIGGERS = frozenset({"HEAD", "index", "packed-refs", "ORIG_HEAD"})
 
 
@@ -51,6 +52,7 @@ class Watcher(FileSystemEventHandler):
         self._pending: set[str] = set()
         self._reconcile = False
         self._git_moved = False
+        self._merge_due = False  # saves merged only a little: merge the rest when quiet
         self._last_event = 0.0
         self._behind_since: float | None = None  # first change not yet in the index
         self.failures = 0  # consecutive failed writes; 0 when the last one succeeded
@@ -178,12 +180,21 @@ class Watcher(FileSystemEventHandler):
     def _has_work(self) -> bool:
         return bool(self._pending or self._reconcile or self._git_moved)
 
-    def _wait_for_batch(self) -> tuple[set[str], bool, bool] | None:
+    def _wait_for_batch(self) -> tuple[set[str], bool, bool, bool] | None:
+        """The next batch: (paths, reconcile, git moved, merge only); None once stopped."""
         with self._cond:
             deadline = time.monotonic() + self.reconcile_every
             while not (self._has_work() or self._stopped):
-                if not self._cond.wait(timeout=max(0.0, deadline - time.monotonic())):
+                now = time.monotonic()
+                if now >= deadline:
                     self._reconcile = True  # the safety net for events the OS dropped
+                    break
+                wait = (
+                    min(deadline - now, QUIET_BEFORE_MERGE) if self._merge_due else deadline - now
+                )
+                if not self._cond.wait(timeout=wait) and self._merge_due and not self._has_work():
+                    self._merge_due = False  # quiet for a while: merge what saves put off
+                    return set(), False, False, True
             first = time.monotonic()
             while not self._stopped:
                 now = time.monotonic()
@@ -193,13 +204,15 @@ class Watcher(FileSystemEventHandler):
                 self._cond.wait(timeout=min(self.debounce - quiet_for, self.max_delay))
             if self._stopped:
                 return None
-            batch = (set(self._pending), self._reconcile, self._git_moved)
+            batch = (set(self._pending), self._reconcile, self._git_moved, False)
             self._pending.clear()
             self._reconcile = self._git_moved = False
             return batch
 
-    def _apply(self, paths: set[str], reconcile: bool, git_moved: bool) -> None:
-        if self.failures >= REBUILD_AFTER_FAILURES:
+    def _apply(self, paths: set[str], reconcile: bool, git_moved: bool, merge: bool) -> None:
+        if merge:
+            self.indexer.merge_segments()
+        elif self.failures >= REBUILD_AFTER_FAILURES:
             log.warning("%d writes failed in a row: rebuilding the index from the working tree",
                         self.failures)  # fmt: skip
             self.indexer.build()
@@ -217,9 +230,9 @@ class Watcher(FileSystemEventHandler):
             batch = self._wait_for_batch()
             if batch is None:
                 return
-            paths, reconcile, git_moved = batch
+            paths, reconcile, git_moved, merge = batch
             try:
-                self._apply(paths, reconcile, git_moved)
+                self._apply(paths, reconcile, git_moved, merge)
             except Exception as exc:
                 self.failures += 1
                 self.writes_failed += 1
@@ -238,4 +251,5 @@ class Watcher(FileSystemEventHandler):
             with self._cond:
                 if not self._has_work():
                     self._behind_since = None
+                self._merge_due = not merge
             self._report()  # readers learn of new problems (or fixed ones) at once

@@ -6,6 +6,7 @@ import pytest
 
 from indexer import Indexer, KnowledgeBase, SearchRequest, Watcher
 from indexer import watcher as watcher_module
+from indexer import writer as writer_module
 
 from ..conftest import wait_until
 from ..fixtures import ARTICLES, git, write
@@ -106,3 +107,22 @@ def test_changes_the_watcher_never_heard_of_are_reconciled(indexer: Indexer, kb:
         wait_until(lambda: not found(kb, "spooler"), timeout=5)
     finally:
         running.stop()
+
+
+def test_segments_saves_leave_are_merged_once_the_kb_is_quiet(
+    indexer: Indexer, kb: KnowledgeBase, kb_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saves merge only a little (so none waits for a merge); the rest waits for quiet."""
+    monkeypatch.setattr(watcher_module, "QUIET_BEFORE_MERGE", 0.5)
+    monkeypatch.setattr(writer_module, "SAVE_MERGE_DOCS", 0)  # saves merge nothing here
+    running = Watcher(indexer, debounce=0.05)
+    running.start()
+    try:
+        for n in range(12):
+            write(kb_dir, f"saves/s{n}.md", f"---\nid: S-{n}\n---\nsaveword{n}\n")
+            wait_until(lambda n=n: found(kb, f"saveword{n}") == [f"S-{n}"], timeout=3)
+        assert len(kb.snapshot().leaves) > 10  # one segment per save
+        wait_until(lambda: len(kb.snapshot().leaves) <= 2, timeout=5)
+    finally:
+        running.stop()
+    assert all(found(kb, f"saveword{n}") == [f"S-{n}"] for n in range(12))
