@@ -129,8 +129,10 @@ def generate(root: Path, count: int, seed: int = 42) -> Path:
     run = {"cwd": root, "check": True, "capture_output": True}
     subprocess.run(["git", "init", "-q", "-b", "main"], **run)
     subprocess.run(["git", "add", "-A"], **run)
+    # gc.auto=0: with 100,000 new objects the commit would start `git gc` in the background,
+    # and a clone made meanwhile fails when the loose objects it copies are packed away
     subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
-                    "commit", "-q", "-m", "synthetic kb"], **run)  # fmt: skip
+                    "-c", "gc.auto=0", "commit", "-q", "-m", "synthetic kb"], **run)  # fmt: skip
     return kb
 
 
