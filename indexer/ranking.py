@@ -259,7 +259,10 @@ class Snapshot:
     def _bm25(self, tf: np.ndarray) -> np.ndarray:
         """Saturate weighted frequencies and scale by IDF (from documents with any match)."""
         hits = np.flatnonzero(tf)
-        df = len(hits)
+        # documents that hold the term, counting live ones only: deleted documents keep
+        # their postings until a merge, and after a large pull they outnumbered the live
+        # ones, which made the IDF negative and common words match nothing
+        df = int(np.count_nonzero(self.live[hits]))
         if not df:
             return tf
         idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))

@@ -4,7 +4,7 @@ import pytest
 
 from indexer import KnowledgeBase, SearchRequest, SearchRequestError
 
-from ..fixtures import MARKER
+from ..fixtures import MARKER, write
 
 EVERYONE = frozenset({"public", "internal"})
 PUBLIC = frozenset({"public"})
@@ -205,3 +205,16 @@ def test_repeated_searches_follow_every_commit(kb: KnowledgeBase, indexer, kb_di
     (kb_dir / "printing" / "spooler.md").unlink()
     indexer.update(["printing/spooler.md"])
     assert "printing/spooler" not in ids(search(kb, "spooler"))
+
+
+def test_words_stay_findable_after_most_articles_are_rewritten(kb: KnowledgeBase, indexer,  # type: ignore[no-untyped-def]
+                                                               kb_dir) -> None:  # fmt: skip
+    """Rewritten articles leave deleted postings until a merge; a word's document count
+    must not include them (it once exceeded the live count and no article matched)."""
+    paths = [f"bulk/a{n}.md" for n in range(8)]
+    for version in (1, 2):
+        for n, path in enumerate(paths):
+            write(kb_dir, path, f"---\nid: BULK-{n}\n---\nrewrittenword, version {version}\n")
+        indexer.update(paths)
+    assert search(kb, "rewrittenword").total == 8
+    assert search(kb, "version").total >= 8
