@@ -132,19 +132,25 @@ def headers_of(server: ChildServer) -> dict[str, str]:
     return {"Authorization": f"Bearer {server.token}"} if server.token else {}
 
 
+def timed_search(client: KeepAlive, text: str) -> tuple[float, bool]:
+    """Seconds one search took over ``client``, and whether it failed (non-200, no answer)."""
+    started = time.perf_counter()
+    try:
+        status, _ = client.get(search_path(text))
+    except (OSError, http.client.HTTPException):
+        status = 0
+    return time.perf_counter() - started, status != 200
+
+
 def latency(server: ChildServer, texts: list[str]) -> tuple[list[float], int]:
     """Seconds per request, one client asking one query after another; and the errors."""
     client = KeepAlive(server.url, headers_of(server))
     times, errors = [], 0
     try:
         for text in texts:
-            started = time.perf_counter()
-            try:
-                status, _ = client.get(search_path(text))
-            except (OSError, http.client.HTTPException):
-                status = 0
-            times.append(time.perf_counter() - started)
-            errors += status != 200
+            seconds, failed = timed_search(client, text)
+            times.append(seconds)
+            errors += failed
     finally:
         client.close()
     return times, errors
@@ -164,14 +170,9 @@ def throughput(server: ChildServer, mix: list[str], clients: int, seconds: float
         mine, failed = [], 0
         try:
             while time.monotonic() < until:
-                path = search_path(mix[next(turn) % len(mix)])
-                started = time.perf_counter()
-                try:
-                    status, _ = connection.get(path)
-                except (OSError, http.client.HTTPException):
-                    status = 0
-                mine.append(time.perf_counter() - started)
-                failed += status != 200
+                seconds, error = timed_search(connection, mix[next(turn) % len(mix)])
+                mine.append(seconds)
+                failed += error
         finally:
             connection.close()
         times.extend(mine)
