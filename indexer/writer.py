@@ -64,7 +64,7 @@ class Report:
         )
 
 
-def _small_segments(segments: list[Segment], limit: int | None) -> list[Segment]:
+def _small_segments(segments: list[Segment], limit: int) -> list[Segment]:
     """Whoosh's MERGE_SMALL choice (the smallest segments while their total stays under a
     Fibonacci bound), here also capped at ``limit`` documents."""
     ordered = sorted(segments, key=lambda segment: segment.doc_count_all())
@@ -72,13 +72,13 @@ def _small_segments(segments: list[Segment], limit: int | None) -> list[Segment]
     total = 0
     for position, segment in enumerate(ordered):
         total += segment.doc_count_all()
-        if total >= fib(position + 5) or (limit is not None and total > limit):
+        if total >= fib(position + 5) or total > limit:
             break
         chosen.append(segment)
     return chosen
 
 
-def _merge(writer: IndexWriter, segments: list[Segment], limit: int | None) -> list[Segment]:
+def _merge(writer: IndexWriter, segments: list[Segment], limit: int) -> list[Segment]:
     chosen = _small_segments(segments, limit)
     for segment in chosen:
         reader = SegmentReader(writer.storage, writer.schema, segment)
@@ -87,16 +87,17 @@ def _merge(writer: IndexWriter, segments: list[Segment], limit: int | None) -> l
     return [segment for segment in segments if segment not in chosen]
 
 
+def _merge_quiet(writer: IndexWriter, segments: list[Segment]) -> list[Segment]:
+    """The merge a quiet KB gets: the same choice without the cap."""
+    return _merge(writer, segments, sum(s.doc_count_all() for s in segments))
+
+
 def merge_small_segments(writer: IndexWriter, segments: list[Segment]) -> list[Segment]:
     """A save's merge policy: Whoosh's small-segment merge, but never more than
     SAVE_MERGE_DOCS documents, so a save is not held up by a merge (uncapped, those took
     up to 0.7 s and made the slowest saves miss the one-second target). The rest waits for
     :meth:`Indexer.merge_segments`, which the watcher runs when the KB is quiet."""
     return _merge(writer, segments, SAVE_MERGE_DOCS)
-
-
-def _merge_uncapped(writer: IndexWriter, segments: list[Segment]) -> list[Segment]:
-    return _merge(writer, segments, None)
 
 
 class Indexer:
@@ -192,21 +193,13 @@ class Indexer:
         self._finished(report)
         return report
 
-    def merge_segments(self) -> int:
-        """Merge the small segments that saves left (what their capped merges put off);
-        the watcher calls this once the KB has been quiet for a while. Returns how many
-        segments there are now."""
+    def merge_segments(self) -> None:
+        """Merge the small segments that saves left (what their capped merges put off); the
+        watcher calls this once the KB has been quiet for a while."""
         with self._lock, self.storage.write_lock():
             generation, ix = self.storage.open_current()
-            with ix.reader() as reader:
-                before = len(list(reader.leaf_readers()))
-            index_writer(ix, timeout=30.0).commit(mergetype=_merge_uncapped)
+            index_writer(ix, timeout=30.0).commit(mergetype=_merge_quiet)
             generation.write_state(files=generation.segment_files())
-            with ix.reader() as reader:
-                after = len(list(reader.leaf_readers()))
-        if after != before:
-            log.debug("merged small segments: %d -> %d", before, after)
-        return after
 
     def sync_git(self) -> Report:
         """After a commit, pull or checkout: refresh the files whose git history moved."""
