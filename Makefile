@@ -3,17 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench bench-retrieval bench-freshness bench-logging bench-lint bench-load fuzz clean
+.PHONY: run test lock lint format bench bench-retrieval bench-freshness bench-logging bench-lint bench-load fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs come from the locks (exact versions, checked by hash), never from the ranges in
+# pyproject.toml: a fresh clone gets what the suite last passed with. `make lock` refreshes.
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+LOCK_TOOLS := $(VENV)/lock-tools
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
+	--no-emit-index-url --no-emit-find-links --upgrade
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(PIP) --require-hashes -r requirements.lock
+	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
+	$(PIP) --require-hashes -r requirements-test.lock
 	touch $@
 
 ## run: index kb/ and serve it on http://127.0.0.1:8000, watching for changes
@@ -26,6 +34,17 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## lock: refresh both locks to the newest releases pyproject.toml allows, then run the suite
+## on them (pip-tools runs from its own venv, so it never lands in the one it locks)
+lock: | $(BIN)/python
+	[ -x $(LOCK_TOOLS)/bin/pip-compile ] || \
+		($(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install --quiet 'pip-tools>=7.4')
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile $(LOCK_FLAGS) \
+		--extra test -o requirements-test.lock pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile $(LOCK_FLAGS) \
+		-c requirements-test.lock -o requirements.lock pyproject.toml
+	$(MAKE) test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

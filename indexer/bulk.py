@@ -175,7 +175,8 @@ def default_workers() -> int:
 
 
 def _chunks(paths: Sequence[str], workers: int) -> list[Sequence[str]]:
-    size = -(-len(paths) // workers)
+    """``paths`` cut into at most ``workers`` runs of near-equal length (none for no paths)."""
+    size = max(1, -(-len(paths) // workers))
     return [paths[i : i + size] for i in range(0, len(paths), size)]
 
 

@@ -156,7 +156,10 @@ class GitHistory:
             else:
                 known = self._walk_log()
         except subprocess.SubprocessError as exc:
-            log.warning("git history unavailable, using file times: %s", exc)
+            if self.head() is None:  # a new repository: nothing committed yet, nothing wrong
+                log.debug("no commit yet, using file times")
+            else:
+                log.warning("git history unavailable, using file times: %s", exc)
             dirty, known = set(relpaths), {}
         result = {}
         for relpath in relpaths:

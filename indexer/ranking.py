@@ -128,7 +128,12 @@ class Snapshot:
     def __init__(self, searcher: Searcher, shared: CommitArrays | None = None) -> None:
         self.searcher = searcher
         self.shared = shared or CommitArrays()
-        self.leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        # an index with no document yet has one empty reader, which has no columns at all
+        self.leaves = [
+            (sub.reader(), offset)
+            for sub, offset in searcher.leaf_searchers()
+            if sub.reader().doc_count_all()
+        ]
         self._segment_keys = tuple(segment_key(reader) for reader, _ in self.leaves)
         self.size = searcher.doc_count_all()
         self.live = self.shared.get("live", self._live)

@@ -64,6 +64,8 @@ def build_schema() -> Schema:
 def indexed_files(searcher: Searcher) -> dict[str, tuple[str, str]]:
     """path -> (id, content hash) for every live document, read from columns."""
     reader = searcher.reader()
+    if not reader.doc_count_all():
+        return {}  # an empty index's reader has no columns
     paths, ids, hashes = (reader.column_reader(name) for name in ("path", "id", "content_hash"))
     return {paths[doc]: (ids[doc], hashes[doc]) for doc in reader.all_doc_ids()}
 

@@ -60,8 +60,10 @@ def _front(body: str, **keys: str) -> str:
     return f"---\n{lines}audience: public\ntype: resolution\n---\n{body}\n"
 
 
-# Files that must be refused, each with what the refusal says.
-BAD_FILES: dict[str, tuple[bytes, str]] = {
+# Files that must be refused, each with what the refusal says in kb-search's own words (never
+# a library's: PyYAML 6.0.4 reworded its nesting error overnight) and, where the fault sits
+# on one line, which line the author is sent to.
+BAD_FILES: dict[str, tuple[bytes, str] | tuple[bytes, str, int]] = {
     "bad/binary.md": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
     "bad/latin1.md": (
         _front("Caf\xe9 cr\xe8me", title="Na\xefve").encode("latin-1"),
@@ -78,15 +80,18 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "bad/billion-laughs.md": (BILLION_LAUGHS.encode(), "aliases"),
     "bad/deep-yaml.md": (
         ("---\nid: KB-DEEP\ntitle: " + "[" * 30_000 + "]" * 30_000 + "\n---\nDeep.\n").encode(),
-        "nested",
+        "invalid YAML",
+        3,
     ),
     "bad/deep-yaml-anchored.md": (
         ("---\nid: KB-DEEP2\ntitle: &t " + "[" * 5_000 + "]" * 5_000 + "\n---\nDeep.\n").encode(),
-        "nested",
+        "invalid YAML",
+        3,
     ),
     "bad/deep-block-yaml.md": (
         ("---\nid: KB-DEEP3\ntitle:\n  " + "- " * 30_000 + "x\n---\nDeep.\n").encode(),
-        "nested",
+        "invalid YAML",
+        4,
     ),
     "bad/python-object.md": (
         b"---\nid: KB-PY\ntitle: !!python/object/apply:os.system ['touch /tmp/kb-pwned']\n---\nx\n",
@@ -163,7 +168,7 @@ def make_hostile_kb(root: Path) -> Path:
 
     nested = "<div>" * 100_000 + f"\n{DEEP_WORD}\n" + "</div>" * 100_000
     write(kb, "good/deep-html.md", _front(f"Intro.\n\n{nested}\n", id="KB-DEEPHTML"))
-    for relpath, (raw, _) in BAD_FILES.items():
+    for relpath, (raw, *_) in BAD_FILES.items():
         (kb / relpath).parent.mkdir(parents=True, exist_ok=True)
         (kb / relpath).write_bytes(raw)
     for odd in ODD_NAMES:
@@ -296,11 +301,14 @@ def test_deeply_nested_raw_html_is_served_quickly_and_inert(hostile: LiveServer)
 
 @pytest.mark.parametrize("relpath", list(BAD_FILES))
 def test_each_bad_file_is_reported_and_skipped(hostile: LiveServer, relpath: str) -> None:
-    """Named in /problems (tier 2) and in the log, with why; never indexed, never a 500."""
-    why = BAD_FILES[relpath][1]
+    """Named in /problems (tier 2) and in the log, with why and, where it has one, the line;
+    never indexed, never a 500."""
+    why, *line = BAD_FILES[relpath][1:]
     listed = [item for item in problems(hostile) if relpath in item]
     assert listed, f"{relpath} is not on /problems"
     assert why.lower() in listed[0].lower(), listed[0]
+    if line:
+        assert f"{relpath}:{line[0]}</code>" in listed[0], listed[0]
     assert f"skipped {relpath}" in wait_for_log(hostile, f"skipped {relpath}")
     everything = get(hostile, "/api/search?q=&limit=100", TIER2).json()
     assert relpath not in {hit["path"] for hit in everything["results"]}

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from server.cli import main
 
+from ..conftest import ROOT
 from ..fixtures import write
 from ..indexer.test_lint import GOOD
 
@@ -34,3 +35,22 @@ def test_json_output_and_paths_as_pre_commit_passes_them(tmp_path: Path, monkeyp
     answer = json.loads(result.stdout)
     assert (answer["files"], answer["errors"], answer["warnings"]) == (1, 0, 1)
     assert answer["findings"][0]["rule"] == "review"
+
+
+def test_an_article_without_front_matter_fails_with_its_first_line(tmp_path: Path) -> None:
+    """The indexer takes such a file with defaults; lint, which guards commits, refuses it."""
+    kb = tmp_path / "kb"
+    write(kb, "other.md", "# Printer offline\n\nno front matter at all\n")
+    result = CliRunner().invoke(main, ["lint", "--kb", str(kb), "--format", "json"])
+    assert result.exit_code == 1
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["path"], finding["line"], finding["severity"]) == ("other.md", 1, "error")
+
+
+def test_the_sample_kb_is_a_clean_starting_point() -> None:
+    """A team that copies kb/ and installs the pre-commit hook can commit: no errors, and no
+    warnings but review dates that time has passed since."""
+    result = CliRunner().invoke(main, ["lint", "--kb", str(ROOT / "kb"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)["findings"]
+    assert [f for f in findings if f["rule"] != "review"] == []
