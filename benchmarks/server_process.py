@@ -92,3 +92,80 @@ class Server(ChildServer):
             cwd=kb_dir.parent,
             env={"KB_LOG_LEVEL": "WARNING", "KB_ACTIVITY_DB": str(activity)} | env,
         )  # fmt: skip
+
+
+NGINX = Path("/usr/sbin/nginx")
+NGINX_SITE = Path(__file__).resolve().parent.parent / "server" / "deploy" / "nginx.conf"
+
+
+class ProductionLayout:
+    """The README's production layout on free ports: `kb watch` writing the index, gunicorn's
+    workers reading it, and nginx in front with the shipped site file (server/deploy/).
+
+    ``url`` is nginx's; ``env`` adds settings for both kb processes."""
+
+    def __init__(self, kb_dir: Path, folder: Path, timeout: float = 120.0,
+                 env: dict[str, str] | None = None) -> None:  # fmt: skip
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        upstream = free_port()
+        settings = {
+            "KB_KB_DIR": str(kb_dir), "KB_INDEX_DIR": str(folder / "index"),
+            "KB_HOST": "127.0.0.1", "KB_PORT": str(upstream),
+            "KB_ACTIVITY_DB": str(folder / "activity.sqlite3"), "KB_LOG_LEVEL": "WARNING",
+        } | (env or {})  # fmt: skip
+        self._watch_log = (folder / "watch.log").open("ab")
+        self.watch = subprocess.Popen([sys.executable, "-m", "server", "watch"], cwd=folder,
+                                      env=os.environ | settings, stdout=self._watch_log,
+                                      stderr=subprocess.STDOUT)  # fmt: skip
+        self.servers: list[ChildServer] = []
+        try:
+            self.servers.append(ChildServer(
+                "gunicorn", [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
+                             "server.wsgi:app"],
+                upstream, folder / "gunicorn.log", timeout, cwd=folder, env=settings))  # fmt: skip
+            port = free_port()
+            self.servers.append(ChildServer(
+                "nginx", [str(NGINX), "-p", str(folder), "-c", str(self._nginx_conf(port, upstream)),
+                          "-g", "daemon off;"],
+                port, folder / "nginx.log", timeout, cwd=folder))  # fmt: skip
+        except BaseException:
+            self.stop()
+            raise
+        self.url = self.servers[-1].url
+        self.port = port
+
+    def _nginx_conf(self, port: int, upstream: int) -> Path:
+        """A main configuration of our own (pid, logs and buffers in ``folder``) around the
+        shipped site file, with its two marked lines set to these ports."""
+        site = NGINX_SITE.read_text()
+        for line, value in (("listen 80;", f"listen 127.0.0.1:{port};"),
+                            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")):  # fmt: skip
+            assert line in site, f"{NGINX_SITE} no longer has {line!r}"
+            site = site.replace(line, value)
+        (self.folder / "site.conf").write_text(site)
+        temp = {name: self.folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        for path in temp.values():
+            path.mkdir(exist_ok=True)
+            path.chmod(0o777)  # nginx's workers drop root for nobody
+        paths = "".join(f"  {name}_temp_path {path};\n".replace("body_temp", "client_body_temp")
+                        for name, path in temp.items())  # fmt: skip
+        conf = self.folder / "nginx.conf"
+        conf.write_text(
+            f"worker_processes 1;\nworker_rlimit_nofile 8192;\npid {self.folder}/nginx.pid;\n"
+            f"error_log {self.folder}/nginx-error.log warn;\n"
+            "events { worker_connections 4096; }\n"
+            f"http {{\n  access_log off;\n{paths}  include {self.folder}/site.conf;\n}}\n"
+        )
+        return conf
+
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+        self.watch.terminate()
+        try:
+            self.watch.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.watch.kill()
+            self.watch.wait()
+        self._watch_log.close()

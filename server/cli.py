@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import signal
 import sys
 import threading
@@ -54,6 +55,19 @@ def _run_until_signalled(start: Callable[[], None], finish: Callable[[], None]) 
         pass
     log.info("stopping: the work under way is finished first")
     finish()
+
+
+def _allow_open_files(wanted: int) -> None:
+    """Raise this process's open-file limit towards ``wanted`` (never above the hard limit):
+    every held connection is a descriptor, and distributions start services at 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < wanted:
+        log.warning("open-file limit %d is below connection_limit + 256 (%d)", target, wanted)
 
 
 def kb_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -132,8 +146,15 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
     app = create_app(config, Services(kb, indexer, watcher, syncer=syncer))
     log.info("serving %s on http://%s:%d", config.kb_dir, config.host, config.port)
     try:
+        _allow_open_files(config.connection_limit + 256)  # + the index's files, the log, git
+        # waitress reads each request whole before a thread sees it, so a client that sends
+        # slowly or not at all costs a connection, not a thread; poll(), unlike select(),
+        # has no 1,024-descriptor ceiling
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads,
-                       ident="kb-search", clear_untrusted_proxy_headers=True)  # fmt: skip
+                       connection_limit=config.connection_limit,
+                       channel_timeout=config.idle_timeout, cleanup_interval=5,
+                       asyncore_use_poll=True, ident="kb-search",
+                       clear_untrusted_proxy_headers=True)  # fmt: skip
     finally:
         if syncer:
             syncer.stop()

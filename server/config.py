@@ -45,6 +45,14 @@ class Config:
         "gunicorn worker processes (server/gunicorn_conf.py), each with `threads` threads; "
         "`kb serve` is always one process.",
     )
+    connection_limit: int = _setting(
+        2000,
+        "Open client connections `kb serve` holds at once; past it, new ones wait. A slow or "
+        "idle client costs a connection, never a request thread.",
+    )
+    idle_timeout: int = _setting(
+        30, "Seconds `kb serve` keeps a connection that sends nothing (an idle keep-alive)."
+    )
     default_audience: str = _setting(
         "internal", "Audience of articles whose front matter has none: public or internal."
     )
@@ -194,6 +202,10 @@ def _validate(config: Config) -> list[str]:
         problems.append("port: must be between 1 and 65535")
     if not 1 <= config.threads <= 256:
         problems.append("threads: must be between 1 and 256")
+    if not 10 <= config.connection_limit <= 100_000:
+        problems.append("connection_limit: must be between 10 and 100000")
+    if not 1 <= config.idle_timeout <= 3600:
+        problems.append("idle_timeout: must be between 1 and 3600 seconds")
     if not 1 <= config.workers <= 64:
         problems.append("workers: must be between 1 and 64")
     if config.sync_interval < 0:

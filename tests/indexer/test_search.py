@@ -1,8 +1,10 @@
 """Searching: ranking of codes, audiences, facets, paging, snippets and odd queries."""
 
+from pathlib import Path
+
 import pytest
 
-from indexer import KnowledgeBase, SearchRequest, SearchRequestError
+from indexer import Indexer, KnowledgeBase, SearchRequest, SearchRequestError
 
 from ..fixtures import MARKER, write
 
@@ -218,3 +220,27 @@ def test_words_stay_findable_after_most_articles_are_rewritten(kb: KnowledgeBase
         indexer.update(paths)
     assert search(kb, "rewrittenword").total == 8
     assert search(kb, "version").total >= 8
+
+
+def _public_scores(kb: KnowledgeBase, query: str) -> dict[str, float]:
+    return {hit.id: hit.score for hit in search(kb, query, PUBLIC, limit=50).hits}
+
+
+def test_what_anonymous_readers_get_never_depends_on_internal_articles(
+    kb: KnowledgeBase, indexer: Indexer, kb_dir: Path
+) -> None:
+    """Scores and order are computed over what the caller may see: internal articles holding
+    the words, more of them, and longer ones leave every public score exactly as it was."""
+    queries = ["update error", "outlook password", "0x80070005 permissions", "dns"]
+    before = {q: _public_scores(kb, q) for q in queries}
+    related_before = [a.id for a in kb.related("KB-2001", PUBLIC)]
+    completions_before = kb.autocomplete("outl", PUBLIC)
+    words = "update error outlook password permissions dns 0x80070005 " * 40
+    for n in range(5):
+        write(kb_dir, f"secret/extra-{n}.md", f"---\nid: KB-S{n}\naudience: internal\n---\n"
+              f"# Update error outlook password {n}\n\n{words * (n + 1)}\n")  # fmt: skip
+    indexer.update([f"secret/extra-{n}.md" for n in range(5)])
+    assert search(kb, "update error", EVERYONE).total > search(kb, "update error", PUBLIC).total
+    assert {q: _public_scores(kb, q) for q in queries} == before
+    assert [a.id for a in kb.related("KB-2001", PUBLIC)] == related_before
+    assert kb.autocomplete("outl", PUBLIC) == completions_before
