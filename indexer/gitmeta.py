@@ -13,7 +13,7 @@ import logging
 import os
 import subprocess
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,24 @@ class FileHistory:
     created: dt.datetime | None = None
     former_paths: tuple[str, ...] = ()
     uncommitted: bool = False
+    # per former path, the audience the file had there, where it was looked up ("": not)
+    former_audiences: tuple[str, ...] = ()
+
+    def with_former(self, found: dict[str, str]) -> FileHistory:
+        """This history with ``found`` (former path -> its audience there) as its old names."""
+        paths = tuple(sorted(found))
+        return replace(self, former_paths=paths, former_audiences=tuple(found[p] for p in paths))
+
+    def former_names_for(self, audience: str) -> tuple[str, ...]:
+        """The old paths that may lead to this file for readers of ``audience``: a path that
+        held an article of another audience (an internal runbook that git sees "renamed" to
+        a public page like it) must not answer readers who could not see it there."""
+        return tuple(p for p in self.former_paths if self.audience_of(p) in ("", audience))
+
+    def audience_of(self, former_path: str) -> str:
+        """The audience the file had at ``former_path``; "" if it was not looked up."""
+        known = dict(zip(self.former_paths, self.former_audiences, strict=False))
+        return known.get(former_path, "")
 
 
 @dataclass(frozen=True)
@@ -130,6 +148,31 @@ class GitHistory:
                 diff = diff[:MAX_DIFF_CHARS] + "\n[… diff cut: view it in git]\n"
             found.append(Change(commit, author, _from_timestamp(when), subject, diff.strip("\n")))
         return found
+
+    def renamed_from(self, relpath: str) -> list[str]:
+        """Paths (kb-relative) this file had before, by git's rename detection, newest first."""
+        try:
+            out = self.run("log", "--follow", "-M", "-z", "--name-status", "--format=",
+                           "--diff-filter=R", "--", self.prefix + relpath)  # fmt: skip
+        except subprocess.SubprocessError:
+            return []
+        fields = [f for f in out.split("\0") if f]
+        olds = [fields[i + 1] for i in range(0, len(fields) - 2, 3) if fields[i].startswith("R")]
+        return [p for p in (self._relative(o) for o in olds) if p]
+
+    def last_version(self, relpath: str) -> bytes | None:
+        """The file as last committed before it was removed or renamed; None if unknown."""
+        try:
+            commit = self.run("rev-list", "-1", "HEAD", "--", self.prefix + relpath).strip()
+            if not commit:
+                return None
+            found = subprocess.run(
+                [*_GIT, "-C", str(self.toplevel), "show", f"{commit}^:{self.prefix}{relpath}"],
+                capture_output=True, timeout=_GIT_TIMEOUT, check=True,
+            )  # fmt: skip
+        except subprocess.SubprocessError:
+            return None
+        return found.stdout
 
     def changed_between(self, old: str, new: str) -> set[str] | None:
         """Paths (kb-relative) touched between two commits; None if ``old`` is unknown."""

@@ -3,7 +3,8 @@
 Whoosh's matchers score one posting at a time in Python, which is slow for the long,
 many-word queries support engineers paste. Ranking instead reads whole posting lists as
 arrays and scores them with numpy (see :mod:`indexer.ranking`). This module is the only
-place that reaches below Whoosh's public reader API (posting blocks and the length column),
+place that reaches below Whoosh's public reader API (posting blocks, the length and
+stored-field columns),
 so a change in the codec shows up here and in its tests, nowhere else.
 
 Segments are immutable once written, so everything read here is cached by segment id and
@@ -13,7 +14,7 @@ shared between threads. Deletions are not part of a segment's files; callers app
 from __future__ import annotations
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 
@@ -80,3 +81,14 @@ def field_lengths(reader: SegmentReader, fieldname: str) -> np.ndarray:
         lengths = _BYTE_TO_LENGTH[np.pad(raw, (0, max(0, count - len(raw))))[:count]]
     _LENGTHS.put(key, lengths, lengths.nbytes)
     return lengths
+
+
+def open_stored_fields(reader: SegmentReader) -> bool:
+    """Open a segment's stored-fields column now, while its file surely exists; False if it
+    is already gone. Whoosh opens it on the first ``stored_fields`` call, after asking the
+    disk whether it exists: once a writer has removed a superseded commit's files, a
+    searcher still on that commit failed on the results it was showing. A file opened
+    before its removal stays readable."""
+    if not reader.doc_count_all():
+        return True
+    return reader._perdoc._cached_reader("_stored", STORED_COLUMN) is not None

@@ -15,6 +15,7 @@ commit), from per-segment arrays cached in :mod:`indexer.postings`.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections.abc import Callable
@@ -137,7 +138,21 @@ class Snapshot:
         self._segment_keys = tuple(segment_key(reader) for reader, _ in self.leaves)
         self.size = searcher.doc_count_all()
         self.live = self.shared.get("live", self._live)
+        # the documents ranking statistics are taken over: all live ones, or, in a scoped
+        # snapshot, those the caller may see
+        self.population = self.live
         self.count = self.shared.get("count", lambda: int(self.live.sum()))
+        self._norms_key: object = "norms"
+
+    def scoped(self, audiences: frozenset[str]) -> Snapshot:
+        """This snapshot with its statistics (document count, document frequencies, average
+        field lengths) taken over what ``audiences`` may see: then no score, and no order of
+        results, depends on an article hidden from the caller."""
+        view = copy.copy(self)
+        view.population = self.audience_mask(audiences)
+        view.count = self.shared.get(("count", audiences), lambda: int(view.population.sum()))
+        view._norms_key = ("norms", audiences)
+        return view
 
     def _live(self) -> np.ndarray:
         live = np.ones(self.size, dtype=bool)
@@ -152,13 +167,13 @@ class Snapshot:
     @property
     def norms(self) -> dict[str, np.ndarray]:
         """Per field, the BM25 length normaliser 1 - b + b * length / average length."""
-        return self.shared.get("norms", self._norms)
+        return self.shared.get(self._norms_key, self._norms)
 
     def _norms(self) -> dict[str, np.ndarray]:
         found = {}
         for name, spec in SCORED_FIELDS.items():
             lengths = self._concat([field_lengths(r, name) for r, _ in self.leaves])
-            average = float(lengths[self.live].mean()) if self.count else 0.0
+            average = float(lengths[self.population].mean()) if self.count else 0.0
             relative = lengths / average if average else np.ones_like(lengths)
             found[name] = (1 - spec.b + spec.b * relative).astype(np.float32)
             found[name].flags.writeable = False
@@ -264,10 +279,10 @@ class Snapshot:
     def _bm25(self, tf: np.ndarray) -> np.ndarray:
         """Saturate weighted frequencies and scale by IDF (from documents with any match)."""
         hits = np.flatnonzero(tf)
-        # documents that hold the term, counting live ones only: deleted documents keep
-        # their postings until a merge, and after a large pull they outnumbered the live
-        # ones, which made the IDF negative and common words match nothing
-        df = int(np.count_nonzero(self.live[hits]))
+        # documents that hold the term, counting the population only: deleted documents keep
+        # their postings until a merge (after a large pull they outnumbered the live ones,
+        # which made the IDF negative), and hidden ones must not move a caller's scores
+        df = int(np.count_nonzero(self.population[hits]))
         if not df:
             return tf
         idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.searching import Searcher
@@ -18,7 +19,7 @@ from .articles import Article
 from .gitmeta import FileHistory
 from .markdown import ParsedBody, resolve_relative
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def build_schema() -> Schema:
@@ -104,19 +105,35 @@ def linked_assets(article: Article) -> list[str]:
     found = set()
     for href in article.parsed.links:
         resolved = resolve_relative(article.path, href)
-        if resolved and not resolved[0].endswith(".md"):
+        if resolved and not is_markdown_path(resolved[0]):
             found.add(resolved[0])
     return sorted(found)
+
+
+def is_markdown_path(relpath: str) -> bool:
+    """Whether a kb path names a Markdown file (an article, a template, a README), which is
+    never served as a file: ``x.md`` with a tab or space after it names it too, once
+    anything strips the name."""
+    return relpath.strip().lower().endswith(".md")
+
+
+def asset_term(relpath: str) -> str:
+    """How a linked file is kept in the ``assets`` field: percent-encoded, so the field's
+    comma splitting and whitespace stripping cannot turn one name into another (a link to
+    ``x.md%09`` stored as ``x.md``); plain names stay as they are."""
+    return quote(relpath, safe="/")
 
 
 def to_document(article: Article, history: FileHistory) -> dict[str, Any]:
     """The index document for an article."""
     symptoms = symptom_text(article.parsed)
-    paths = (article.path, *history.former_paths)
+    former = history.former_names_for(article.audience)
+    paths = (article.path, *former)
     refs = {article.id, *article.aliases, *paths, *(p.removesuffix(".md") for p in paths)}
     record = {
         "aliases": article.aliases,
-        "former_paths": history.former_paths,
+        "former_paths": former,
+        "former_audiences": [history.audience_of(path) for path in former],
         "systems": article.systems,
         "tags": article.tags,
         "error_codes": article.error_codes,
@@ -141,7 +158,7 @@ def to_document(article: Article, history: FileHistory) -> dict[str, Any]:
         "path": article.path,
         "refs": _commas(tuple(sorted(refs))),
         "tickets": _commas(article.tickets),
-        "assets": _commas(tuple(linked_assets(article))),
+        "assets": ",".join(asset_term(path) for path in linked_assets(article)),
         "title": article.title,
         "headings": "\n".join(article.parsed.headings),
         "body": article.parsed.text,

@@ -29,6 +29,7 @@ from .articles import AUDIENCES
 from .errors import IndexUnavailable, SearchRequestError
 from .query import ParsedQuery, Phrase, parse
 from .ranking import FACETS, CommitArrays, Snapshot, phrase_query
+from .schema import asset_term, is_markdown_path
 from .snippets import Snippet, best_passage
 from .spelling import correct
 from .storage import Generation, IndexStorage
@@ -298,7 +299,7 @@ class KnowledgeBase:
         """Results for ``request``; repeated requests on the same commit come from a cache."""
         request.validate()
         started = time.perf_counter()
-        snapshot = self.snapshot()
+        snapshot = self.snapshot().scoped(request.audiences)
         synonyms = self.synonyms.current()
         cached = snapshot.shared.answers.get(("search", request))
         if cached is not None and cached[0] is synonyms:
@@ -392,7 +393,7 @@ class KnowledgeBase:
     def suggest(self, subject: str, description: str, audiences: frozenset[str],
                 limit: int = 5) -> SearchResults:  # fmt: skip
         """Articles most likely to resolve a ticket, from its subject and description."""
-        snapshot = self.snapshot()
+        snapshot = self.snapshot().scoped(audiences)
         query = ticket_query(snapshot, subject, description, snapshot.audience_mask(audiences))
         return self.search(SearchRequest(q=query, audiences=audiences, limit=limit))
 
@@ -416,12 +417,12 @@ class KnowledgeBase:
 
     def autocomplete(self, text: str, audiences: frozenset[str]) -> list[Completion]:
         """Titles, error codes and tags for a half-typed query, from visible articles only."""
-        snapshot = self.snapshot()
+        snapshot = self.snapshot().scoped(audiences)
         return complete(snapshot, text[:200], snapshot.audience_mask(audiences))
 
     def related(self, article_id: str, audiences: frozenset[str]) -> list[ArticleRecord]:
         """Articles like this one ("more like this"), among those the asker may see."""
-        snapshot = self.snapshot()
+        snapshot = self.snapshot().scoped(audiences)
         key = ("related", article_id, audiences)
         found = snapshot.shared.answers.get(key)
         if found is None:
@@ -465,7 +466,9 @@ class KnowledgeBase:
 
     def asset_visible(self, relpath: str, audiences: frozenset[str]) -> bool:
         """Whether some article the asker may read links to this kb file."""
-        return bool(self._first(wq.Term("assets", relpath), audiences))
+        if is_markdown_path(relpath):
+            return False  # an article is read through its page, never as a raw file
+        return bool(self._first(wq.Term("assets", asset_term(relpath)), audiences))
 
     def permalink_ids(self, paths: set[str], audiences: frozenset[str]) -> dict[str, str]:
         """kb path -> id for the given article paths the asker may see (for links)."""

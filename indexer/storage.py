@@ -27,6 +27,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from .errors import IndexUnavailable
+from .postings import open_stored_fields
 from .schema import SCHEMA_VERSION, build_schema
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,11 @@ class IndexStorage:
         generation = self._live()
         generation.check_files()
         with _readable(generation):
-            return generation, generation.open().searcher()
+            searcher = generation.open().searcher()
+        if not all(open_stored_fields(leaf) for leaf, _ in searcher.reader().leaf_readers()):
+            searcher.close()  # a writer removed this commit's files meanwhile: open anew
+            raise IndexUnavailable(f"a commit of {generation.path} was replaced while opened")
+        return generation, searcher
 
     def create_generation(self, kb_root: Path) -> tuple[Generation, Index]:
         """A new, empty generation directory (not yet live)."""

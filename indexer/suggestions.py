@@ -105,7 +105,7 @@ def related(snapshot: Snapshot, doc: int, visible: np.ndarray, limit: int = 5) -
     for term, count in _frequent_terms(snapshot.searcher.stored_fields(doc)):
         if len(term) < 3 or term.isdigit():
             continue
-        df = len(snapshot.term_docs("body", term)[0])
+        df = snapshot.seen_in("body", term, snapshot.population)
         if df > 1:  # a word only this article has cannot relate it to another
             weighted.append((count * math.log(snapshot.count / df), term))
     terms = [term for _, term in sorted(weighted, reverse=True)[:RELATED_TERMS]]

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh.codec.base import Segment
@@ -24,7 +24,15 @@ from whoosh.reading import SegmentReader
 from whoosh.util import fib
 from whoosh.writing import IndexWriter
 
-from .articles import Article, file_hash, is_article_path, iter_article_paths, read_article
+from .articles import (
+    AUDIENCES,
+    Article,
+    file_hash,
+    is_article_path,
+    iter_article_paths,
+    parse_article,
+    read_article,
+)
 from .bulk import commit_segments, default_workers, index_chunks
 from .errors import ArticleError, IndexUnavailable
 from .gitmeta import FileHistory, GitHistory, read_history
@@ -254,6 +262,11 @@ class Indexer:
         refused: list[str] = []
         paths = list(iter_article_paths(self.kb_root, self.storage.index_dir, refused))
         histories = read_history(self.kb_root, paths, self._git, follow_renames=True)
+        histories = {
+            path: history.with_former({p: self._audience_at(p) for p in history.former_paths})
+            if history.former_paths else history
+            for path, history in histories.items()
+        }  # fmt: skip
         self.problems.clear()
         self._refuse_links(refused, report)
         chunks = index_chunks(ix, self.kb_root, paths, histories, self.default_audience,
@@ -327,6 +340,7 @@ class Indexer:
         )
         renamed_from = {h: p for h, (p, _) in self._recently_gone.items()}
         histories = read_history(self.kb_root, [a.path for a in articles], self._git)
+        gone_audience = {p: before[p]["audience"] for p in gone if before[p] is not None}
 
         writer = index_writer(ix, timeout=30.0)
         try:
@@ -339,8 +353,9 @@ class Indexer:
                 if not self._claim_id(article.id, article.path, owners, report):
                     continue
                 history = self._carry_former_paths(
-                    histories[article.path], old, renamed_from.get(article.content_hash)
-                )
+                    article.path, histories[article.path], old,
+                    renamed_from.get(article.content_hash), gone_audience,
+                )  # fmt: skip
                 if old is not None:
                     writer.delete_by_term("path", article.path)
                 writer.update_document(**to_document(article, history))
@@ -354,14 +369,32 @@ class Indexer:
             raise
         return report
 
-    @staticmethod
-    def _carry_former_paths(
-        history: FileHistory, old: dict | None, renamed_from: str | None
-    ) -> FileHistory:
-        """Keep old names working: paths this file had before, in git or in this batch."""
-        former = set(history.former_paths)
+    def _audience_at(self, relpath: str) -> str:
+        """The audience of the article that ``relpath`` held when git last had it ("" if that
+        cannot be told: then it counts as whatever audience the file has now)."""
+        raw = self._git.last_version(relpath) if self._git else None
+        if raw is None:
+            return ""
+        try:
+            return parse_article(relpath, raw, self.default_audience).audience
+        except ArticleError:
+            return AUDIENCES[-1]  # unreadable then: as hidden as anything can be
+
+    def _carry_former_paths(self, relpath: str, history: FileHistory, old: dict | None,
+                            renamed_from: str | None, gone: dict[str, str]) -> FileHistory:  # fmt: skip
+        """Keep old names working: paths this file had before, with the audience it had
+        there: in the index already, moved away in this batch (same content), or, for a new
+        file while others went (a pull that renamed and edited), by git's rename detection.
+        ``gone``: audience of each file this batch deleted."""
+        former: dict[str, str] = {}
         if old is not None:
-            former.update(json.loads(old["record"]).get("former_paths", ()))
+            record = json.loads(old["record"])
+            known = record.get("former_audiences", ())
+            former |= dict(zip(record.get("former_paths", ()), known, strict=False))
+            former |= {p: "" for p in record.get("former_paths", ()) if p not in former}
         if renamed_from:
-            former.add(renamed_from)
-        return replace(history, former_paths=tuple(sorted(former)))
+            former[renamed_from] = gone.get(renamed_from, "")
+        if old is None and gone and self._git is not None:
+            for path in self._git.renamed_from(relpath):
+                former.setdefault(path, gone.get(path) or self._audience_at(path))
+        return history.with_former(former)

@@ -60,6 +60,12 @@ class Principal:
         return ROLE_AUDIENCES.get(self.role, PUBLIC)
 
     @property
+    def sees_everything(self) -> bool:
+        """Whether no article is hidden from this principal (figures that depend on every
+        article, such as timings and totals, are only for them)."""
+        return self.audiences >= EVERYTHING
+
+    @property
     def anonymous(self) -> bool:
         return self.role == "anonymous"
 

@@ -54,7 +54,11 @@ SCHEMAS: dict[str, Any] = {
         page=INTEGER,
         pages=INTEGER,
         limit=INTEGER,
-        took_ms={"type": "number"},
+        took_ms={
+            **_nullable({"type": "number"}),
+            "description": "Milliseconds the search took; null unless the caller may see "
+            "every article (timings would tell about hidden ones).",
+        },
         did_you_mean=_nullable(STRING),
         results={"type": "array", "items": _ref("Hit")},
         facets={
@@ -94,8 +98,17 @@ SCHEMAS: dict[str, Any] = {
                 author=_nullable(STRING),
                 commit=_nullable(STRING),
                 uncommitted={"type": ["boolean", "null"]},
-                extra={"type": "object"},
-                markdown=STRING,
+                extra={
+                    "type": "object",
+                    "description": "Front-matter keys kb-search does not "
+                    "know; empty unless the caller may see every article.",
+                },
+                markdown={
+                    **_nullable(STRING),
+                    "description": "The article's source, authors' "
+                    "HTML comments included; null unless the caller may see every article "
+                    "(readers get what the page shows: html).",
+                },
                 html=STRING,
                 toc={"type": "array", "items": _obj(level=INTEGER, anchor=STRING, title=STRING)},
             ),
@@ -131,8 +144,12 @@ SCHEMAS: dict[str, Any] = {
     ),
     "HookAccepted": _obj(status={"const": "accepted"}, message=STRING),
     "Health": _obj(
-        ("documents", "last_indexed", "problems", "message"),
-        status={"enum": ["ok", "unavailable", "behind", "not indexing"]},
+        ("documents", "pending", "lag_seconds", "last_indexed", "problems", "message"),
+        status={
+            "enum": ["ok", "unavailable", "behind", "not indexing"],
+            "description": "Callers who may not see every article get this and documents "
+            "only: the other figures move when internal articles change.",
+        },
         documents=INTEGER,
         pending=INTEGER,
         lag_seconds={

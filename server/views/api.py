@@ -51,13 +51,16 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def results_json(results: SearchResults) -> dict[str, Any]:
+    """The answer to a search or a suggestion, as the caller may see it: how long a search
+    took is timed over every article, so it is only given to those who may see them all
+    (to others, a word only internal articles hold would answer measurably slower)."""
     return {
         "query": results.query,
         "total": results.total,
         "page": results.page,
         "pages": results.pages,
         "limit": results.limit,
-        "took_ms": results.took_ms,
+        "took_ms": results.took_ms if current_principal().sees_everything else None,
         "did_you_mean": results.corrected_query,
         "results": [hit_json(hit) for hit in results.hits],
         "facets": {
@@ -137,6 +140,9 @@ def article(ref: str):  # type: ignore[no-untyped-def]
     principal = current_principal()
     record = _visible_article(ref, ".article")
     body = render_article(record, principal.audiences)
+    # the source holds what the page never shows (authors' <!-- comments -->, unknown keys):
+    # readers get what the page shows, those who work on articles get the source too
+    source = principal.sees_everything
     return jsonify(
         article_summary(record)
         | {
@@ -152,8 +158,8 @@ def article(ref: str):  # type: ignore[no-untyped-def]
             "author": record["author"],
             "commit": record["commit"],
             "uncommitted": record["uncommitted"],
-            "extra": record["extra"],
-            "markdown": record["markdown"],
+            "extra": record["extra"] if source else {},
+            "markdown": record["markdown"] if source else None,
             "html": body.html,
             "toc": [{"level": t.level, "anchor": t.anchor, "title": t.title} for t in body.toc],
         }

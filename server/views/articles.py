@@ -128,7 +128,8 @@ def _servable(root: Path, relpath: str) -> bool:
         target = Path(joined).resolve(strict=True)
     except (OSError, RuntimeError):
         return False
-    return target.is_relative_to(root) and target.is_file()
+    # a symlink named like an image can point at an article: that is no image to serve
+    return target.is_relative_to(root) and target.is_file() and target.suffix.lower() != ".md"
 
 
 @bp.get("/problems")

@@ -4,6 +4,8 @@
 answers 503 when there is no index to serve yet, when the indexing thread has died, or when
 a change has waited longer than ``health_max_lag`` seconds to be indexed (a stuck or failing
 indexer: the body says why). Readers keep searching the last good index in every case.
+Only callers who may see every article get the figures and the reasons; others (a load
+balancer, anonymous readers) get the status and the number of articles they may see.
 
 A gunicorn worker has no watcher of its own: it reports what ``kb watch`` publishes beside
 the index (:mod:`indexer.status`), and a writer silent for ``health_max_lag`` seconds counts
@@ -57,4 +59,9 @@ def healthz():  # type: ignore[no-untyped-def]
         why = f": {writer.last_error}" if writer.last_error else ""
         answer |= {"status": "behind",
                    "message": f"a change has waited {writer.lag_seconds:.0f} s to be indexed{why}"}  # fmt: skip
-    return jsonify(answer), 200 if answer["status"] == "ok" else 503
+    code = 200 if answer["status"] == "ok" else 503
+    if not current_principal().sees_everything:
+        # problems, lag and times move when internal articles are edited or broken, and a
+        # writer's last error names a file: a load balancer needs the status, not those
+        answer = {"status": answer["status"], "documents": answer["documents"]}
+    return jsonify(answer), code

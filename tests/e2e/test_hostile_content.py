@@ -323,7 +323,7 @@ def test_problems_page_is_for_tier2_only(hostile: LiveServer) -> None:
     tier1 = get(hostile, "/problems", {"Authorization": f"Bearer {TIER1_TOKEN}"})
     assert tier1.status == 403
     assert "bad/" not in tier1.text
-    assert get(hostile, "/healthz").json()["problems"] >= len(BAD_FILES)
+    assert get(hostile, "/healthz", TIER2).json()["problems"] >= len(BAD_FILES)
 
 
 def test_python_tags_in_front_matter_never_run(hostile: LiveServer) -> None:

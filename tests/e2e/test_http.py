@@ -298,7 +298,7 @@ def test_edit_is_searchable_within_two_seconds(live_server: LiveServer) -> None:
 
     assert wait_until(lambda: ids(live_server, word) == ["KB-2002"], timeout=WATCH_TIMEOUT)
     article = fetch(live_server, "/api/articles/KB-2002").json()
-    assert word in article["markdown"]
+    assert word in fetch(live_server, "/api/articles/KB-2002", TIER2).json()["markdown"]
     assert article["uncommitted"] is True
 
 
@@ -410,7 +410,7 @@ def test_copy_then_delete_original_keeps_article(live_server: LiveServer) -> Non
     new = "windows/access-denied-0x80070005.md"
     shutil.copy(kb / OLD_PATH, kb / new)
     assert wait_until(
-        lambda: fetch(live_server, "/healthz").json()["problems"] == 1, timeout=WATCH_TIMEOUT
+        lambda: fetch(live_server, "/healthz", TIER2).json()["problems"] == 1, timeout=WATCH_TIMEOUT
     )
     (kb / OLD_PATH).unlink()
 
@@ -419,7 +419,7 @@ def test_copy_then_delete_original_keeps_article(live_server: LiveServer) -> Non
         return reply.status == 200 and reply.json()["path"] == new
 
     assert wait_until(moved, WATCH_TIMEOUT)
-    assert fetch(live_server, "/healthz").json()["problems"] == 0
+    assert fetch(live_server, "/healthz", TIER2).json()["problems"] == 0
 
 
 def test_renamed_article_without_id_redirects_from_old_url(live_server: LiveServer) -> None:
@@ -467,7 +467,7 @@ def test_broken_edit_keeps_last_good_version(live_server: LiveServer) -> None:
     path.write_text(good.replace("tags: [email, authentication]", "tags: [email, authentication"))
 
     def problems() -> int:
-        return fetch(live_server, "/healthz").json()["problems"]
+        return fetch(live_server, "/healthz", TIER2).json()["problems"]
 
     assert wait_until(lambda: problems() == 1, timeout=WATCH_TIMEOUT)
     # still served and searchable as it was before the broken save
@@ -493,7 +493,7 @@ def test_duplicate_id_does_not_replace_the_original(live_server: LiveServer) -> 
         article_md("KB-2001", "Copy of the update article", "duplicatedwibble"),
     )
     assert wait_until(
-        lambda: fetch(live_server, "/healthz").json()["problems"] == 1, timeout=WATCH_TIMEOUT
+        lambda: fetch(live_server, "/healthz", TIER2).json()["problems"] == 1, timeout=WATCH_TIMEOUT
     )
     article = fetch(live_server, "/api/articles/KB-2001").json()
     assert article["path"] == "windows/update-0x80070005.md"
@@ -744,11 +744,11 @@ def test_healthz(live_server: LiveServer) -> None:
 
     # the start-up catch-up runs in the background; once done, last_indexed is a UTC time
     def last_indexed() -> str | None:
-        return fetch(live_server, "/healthz").json()["last_indexed"]
+        return fetch(live_server, "/healthz", TIER2).json()["last_indexed"]
 
     first = wait_until(last_indexed, timeout=WATCH_TIMEOUT)
     assert dt.datetime.fromisoformat(first).tzinfo is not None
-    assert wait_until(lambda: fetch(live_server, "/healthz").json()["pending"] == 0)
+    assert wait_until(lambda: fetch(live_server, "/healthz", TIER2).json()["pending"] == 0)
 
     # an edit moves it forward
     path = live_server.kb_dir / "email/outlook-prompt.md"
@@ -759,7 +759,7 @@ def test_healthz(live_server: LiveServer) -> None:
 
 
 def test_healthz_knows_last_indexed_right_after_first_build(live_server: LiveServer) -> None:
-    assert fetch(live_server, "/healthz").json()["last_indexed"] is not None
+    assert fetch(live_server, "/healthz", TIER2).json()["last_indexed"] is not None
 
 
 # ---------------------------------------------------------------------- 8. aliases

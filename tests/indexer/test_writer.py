@@ -223,3 +223,22 @@ def test_rename_seen_as_two_batches_still_redirects(
     indexer.update(["network/dns-forwarders.md"])  # the deletion arrives first
     indexer.update(["network/forwarders.md"])  # the creation in the next batch
     assert kb.lookup("network/dns-forwarders", EVERYONE).redirect_to == "network/forwarders"
+
+
+def test_a_searcher_on_a_replaced_commit_still_shows_its_results(
+    indexer: Indexer, kb_dir: Path
+) -> None:
+    """A request that opened the index just before a save finishes with the commit it
+    opened: the save merges segments and removes the old files, which must not break the
+    results being shown (under load this was an occasional 500 on /api/search)."""
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        before = set(generation.path.iterdir())
+        for n in range(3):
+            write(kb_dir, "email/outlook-prompt.md", ARTICLES["email/outlook-prompt.md"] + f"{n}\n")
+            indexer.update(["email/outlook-prompt.md"])
+        assert before - set(generation.path.iterdir()), "no segment file was removed"
+        titles = {searcher.stored_fields(doc)["title"] for doc in range(searcher.doc_count_all())}
+        assert "Windows Update fails with 0x80070005" in titles
+    finally:
+        searcher.close()

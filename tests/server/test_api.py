@@ -1,8 +1,12 @@
 """The JSON API through the Flask test client: contract, errors and access."""
 
+from pathlib import Path
+
 from flask.testing import FlaskClient
 
-from ..fixtures import MARKER, TIER2_TOKEN
+from indexer import Indexer
+
+from ..fixtures import MARKER, TIER1_TOKEN, TIER2_TOKEN, write
 
 
 def test_search_contract(client: FlaskClient) -> None:
@@ -89,6 +93,21 @@ def test_healthz_counts_only_what_the_caller_may_see(client: FlaskClient,
     assert client.get("/healthz").get_json()["documents"] == 3  # the public articles
 
 
+def test_healthz_tells_others_nothing_internal_articles_move(
+    client: FlaskClient, indexer: Indexer, kb_dir: Path, tier2_headers: dict[str, str]
+) -> None:
+    """A broken or edited internal file changes tier 2's figures (problems, last indexed),
+    never what anonymous readers or tier 1 get: the status, and the articles they may see."""
+    tier1 = {"Authorization": f"Bearer {TIER1_TOKEN}"}
+    before = [client.get("/healthz", headers=h).get_json() for h in ({}, tier1)]
+    write(kb_dir, "k8s/etcd-fsync.md", "---\naudience: internal\ntitle: [broken\n---\n")
+    write(kb_dir, "secret/new.md", f"---\naudience: internal\n---\n{MARKER}\n")
+    indexer.update(["k8s/etcd-fsync.md", "secret/new.md"])
+    assert client.get("/healthz", headers=tier2_headers).get_json()["problems"] == 1
+    after = [client.get("/healthz", headers=h).get_json() for h in ({}, tier1)]
+    assert after == before == [{"status": "ok", "documents": 3}] * 2
+
+
 def test_sign_in_with_a_token_shows_internal_articles(client: FlaskClient) -> None:
     assert client.get("/kb/KB-2003").status_code == 404
     assert client.post("/login", data={"token": "wrong"}).status_code == 401
@@ -122,3 +141,39 @@ def test_search_offers_did_you_mean(client) -> None:  # type: ignore[no-untyped-
     assert client.get("/api/search?q=outlook").get_json()["did_you_mean"] is None
     page = client.get("/?q=outlok").get_data(as_text=True)
     assert "Did you mean" in page and "q=outlook" in page
+
+
+def test_timings_are_only_for_those_who_may_see_every_article(
+    client: FlaskClient, tier2_headers: dict[str, str]
+) -> None:
+    """A search's time depends on internal articles too (a word only they hold is looked up,
+    then filtered out): tier 1 and anonymous readers get no timing to measure that by."""
+    tier1 = {"Authorization": f"Bearer {TIER1_TOKEN}"}
+    for path in (f"/api/search?q={MARKER}", "/api/search?q=outlook"):
+        for headers in ({}, tier1):
+            assert client.get(path, headers=headers).get_json()["took_ms"] is None, headers
+        assert isinstance(client.get(path, headers=tier2_headers).get_json()["took_ms"], float)
+    ticket = {"subject": "Outlook keeps asking for my password"}
+    assert client.post("/api/suggest", json=ticket).get_json()["took_ms"] is None
+    assert isinstance(
+        client.post("/api/suggest", json=ticket, headers=tier2_headers).get_json()["took_ms"], float
+    )
+
+
+def test_readers_get_from_the_api_what_the_page_shows(
+    client: FlaskClient, indexer: Indexer, kb_dir: Path, tier2_headers: dict[str, str]
+) -> None:
+    """Authors' HTML comments and unknown front-matter keys are in the source, never on the
+    page: anonymous readers and tier 1 get neither through the API; tier 2 gets the source."""
+    note = "editornotequokka"
+    write(kb_dir, "public/commented.md", f"---\nid: KB-COMMENT\naudience: public\nnote: {note}\n"
+          f"---\n# Commented\n\nVisible text.\n\n<!-- {note}: ask the vendor -->\n")  # fmt: skip
+    indexer.update(["public/commented.md"])
+    tier1 = {"Authorization": f"Bearer {TIER1_TOKEN}"}
+    for headers in ({}, tier1):
+        assert note not in client.get("/kb/KB-COMMENT", headers=headers).get_data(as_text=True)
+        assert note not in client.get("/api/articles/KB-COMMENT", headers=headers).get_data(
+            as_text=True
+        )
+    source = client.get("/api/articles/KB-COMMENT", headers=tier2_headers).get_json()
+    assert note in source["markdown"] and source["extra"] == {"note": note}
