@@ -39,6 +39,8 @@ from .tickets import ticket_query
 
 MAX_LIMIT = 100
 MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
+MAX_FILTERS = 20  # system= and tag= together: each is a mask over every document
+MAX_FILTER_LENGTH = 200
 SORTS = ("relevance", "updated")
 
 
@@ -63,6 +65,12 @@ class SearchRequest:
             raise SearchRequestError(f"page * limit must not exceed {MAX_RESULT_WINDOW}")
         if self.sort not in SORTS:
             raise SearchRequestError(f"sort must be one of: {', '.join(SORTS)}")
+        if len(self.systems) + len(self.tags) > MAX_FILTERS:
+            raise SearchRequestError(f"at most {MAX_FILTERS} system and tag filters at once")
+        if any(len(value) > MAX_FILTER_LENGTH for value in (*self.systems, *self.tags)):
+            raise SearchRequestError(
+                f"a filter value is longer than {MAX_FILTER_LENGTH} characters"
+            )
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,13 @@ def _close_all(searchers: dict[int, Searcher]) -> None:
     for searcher in list(searchers.values()):
         searcher.close()
     searchers.clear()
+
+
+def _by_lowercase(terms: list[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for term in terms:
+        grouped.setdefault(term.lower(), []).append(term)
+    return grouped
 
 
 def _elapsed_ms(started: float) -> float:
@@ -254,10 +269,12 @@ class KnowledgeBase:
 
     @staticmethod
     def _keyword_mask(snapshot: Snapshot, fieldname: str, value: str) -> np.ndarray:
-        """Facet values match case-insensitively; the index keeps the author's spelling."""
-        wanted = value.strip().lower()
-        terms = [t for t in snapshot.lexicon(fieldname) if t.lower() == wanted]
-        return snapshot.term_mask(fieldname, terms)
+        """Facet values match case-insensitively; the index keeps the author's spelling, so
+        the field's terms are grouped by their lowercase form once per commit (a request
+        with many filters would otherwise scan the whole lexicon for each)."""
+        spellings = snapshot.shared.get(("spellings", fieldname), lambda: _by_lowercase(
+            snapshot.lexicon(fieldname)))  # fmt: skip
+        return snapshot.term_mask(fieldname, spellings.get(value.strip().lower(), []))
 
     def _filter_mask(self, snapshot: Snapshot, request: SearchRequest,
                      parsed: ParsedQuery) -> np.ndarray:  # fmt: skip

@@ -32,6 +32,7 @@ class WriterStatus:
     lag_seconds: float
     last_error: str = ""
     problems: list[dict[str, Any]] = field(default_factory=list)  # ArticleError.as_dict()
+    busy_seconds: float = 0.0  # how long the batch being written has run; 0 between batches
 
     @property
     def silent_for(self) -> float:

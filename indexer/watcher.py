@@ -50,6 +50,8 @@ class Watcher(FileSystemEventHandler):
         self.max_delay = max_delay
         self.reconcile_every = reconcile_every
         self._pending: set[str] = set()
+        self._in_batch = 0  # changes in the batch being written
+        self._batch_started: float | None = None
         self._reconcile = False
         self._git_moved = False
         self._merge_due = False  # saves merged only a little: merge the rest when quiet
@@ -94,7 +96,14 @@ class Watcher(FileSystemEventHandler):
     def pending(self) -> int:
         """Changes seen but not yet in the index (for /healthz)."""
         with self._cond:
-            return len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
+            waiting = len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
+            return waiting + self._in_batch
+
+    @property
+    def busy_seconds(self) -> float:
+        """How long the batch being written has run; 0 between batches."""
+        started = self._batch_started
+        return 0.0 if started is None else time.monotonic() - started
 
     @property
     def lag(self) -> float:
@@ -125,6 +134,7 @@ class Watcher(FileSystemEventHandler):
             alive=self.alive,
             pending=self.pending,
             lag_seconds=round(self.lag, 2),
+            busy_seconds=round(self.busy_seconds, 2),
             last_error=self.last_error,
             problems=[error.as_dict() for error in list(self.indexer.problems.values())],
         )
@@ -205,9 +215,16 @@ class Watcher(FileSystemEventHandler):
             if self._stopped:
                 return None
             batch = (set(self._pending), self._reconcile, self._git_moved, False)
+            # still pending for /healthz until written: a long batch is not "nothing to do"
+            self._in_batch = len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
+            self._batch_started = time.monotonic()
             self._pending.clear()
             self._reconcile = self._git_moved = False
             return batch
+
+    def _batch_done(self) -> None:
+        with self._cond:
+            self._in_batch, self._batch_started = 0, None
 
     def _apply(self, paths: set[str], reconcile: bool, git_moved: bool, merge: bool) -> None:
         if merge:
@@ -234,6 +251,7 @@ class Watcher(FileSystemEventHandler):
             try:
                 self._apply(paths, reconcile, git_moved, merge)
             except Exception as exc:
+                self._batch_done()
                 self.failures += 1
                 self.writes_failed += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
@@ -246,6 +264,7 @@ class Watcher(FileSystemEventHandler):
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
+            self._batch_done()
             backoff = 0.5
             self.failures, self.last_error = 0, ""
             with self._cond:

@@ -146,7 +146,7 @@ SCHEMAS: dict[str, Any] = {
     "Health": _obj(
         ("documents", "pending", "lag_seconds", "last_indexed", "problems", "message"),
         status={
-            "enum": ["ok", "unavailable", "behind", "not indexing"],
+            "enum": ["ok", "indexing", "unavailable", "behind", "not indexing"],
             "description": "Callers who may not see every article get this and documents "
             "only: the other figures move when internal articles change.",
         },

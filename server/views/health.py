@@ -3,7 +3,8 @@
 /healthz answers 200 while an index is served and it keeps up with the working tree. It
 answers 503 when there is no index to serve yet, when the indexing thread has died, or when
 a change has waited longer than ``health_max_lag`` seconds to be indexed (a stuck or failing
-indexer: the body says why). Readers keep searching the last good index in every case.
+indexer: the body says why), unless the writer is still working through a long batch
+(status "indexing", 200: a replica serving its last commit is better than none). Readers keep searching the last good index in every case.
 Only callers who may see every article get the figures and the reasons; others (a load
 balancer, anonymous readers) get the status and the number of articles they may see.
 
@@ -24,6 +25,15 @@ from ..auth import current_principal
 from ..services import services
 
 bp = Blueprint("health", __name__)
+
+
+STUCK_FACTOR = 10  # a batch running this many times health_max_lag is stuck, not slow
+
+
+def _progressing(busy_seconds: float, last_error: str, max_lag: int) -> bool:
+    """Whether the writer is in the middle of a batch that has not failed and may still be
+    making progress (it has run for less than STUCK_FACTOR x ``max_lag``)."""
+    return 0 < busy_seconds < STUCK_FACTOR * max_lag and not last_error
 
 
 @bp.get("/healthz")
@@ -55,11 +65,17 @@ def healthz():  # type: ignore[no-untyped-def]
                               f"{writer.silent_for:.0f} s"}  # fmt: skip
     elif not writer.alive:
         answer |= {"status": "not indexing", "message": "the indexing thread has stopped"}
+    elif writer.lag_seconds > max_lag and _progressing(writer.busy_seconds, writer.last_error,
+                                                       max_lag):  # fmt: skip
+        # a long batch (a large pull, heavy files) under way: still a good replica, serving
+        # its last commit; every replica of a balancer gets the same pull at once
+        answer |= {"status": "indexing",
+                   "message": f"writing {writer.pending} changes, for {writer.busy_seconds:.0f} s"}  # fmt: skip
     elif writer.lag_seconds > max_lag:
         why = f": {writer.last_error}" if writer.last_error else ""
         answer |= {"status": "behind",
                    "message": f"a change has waited {writer.lag_seconds:.0f} s to be indexed{why}"}  # fmt: skip
-    code = 200 if answer["status"] == "ok" else 503
+    code = 200 if answer["status"] in ("ok", "indexing") else 503
     if not current_principal().sees_everything:
         # problems, lag and times move when internal articles are edited or broken, and a
         # writer's last error names a file: a load balancer needs the status, not those

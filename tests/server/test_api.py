@@ -177,3 +177,15 @@ def test_readers_get_from_the_api_what_the_page_shows(
         )
     source = client.get("/api/articles/KB-COMMENT", headers=tier2_headers).get_json()
     assert note in source["markdown"] and source["extra"] == {"note": note}
+
+
+def test_a_request_cannot_multiply_its_own_cost(client: FlaskClient) -> None:
+    """20,000 tag= parameters cost seconds of CPU: past 20 filters, or a 200-character
+    value, the answer is a 400 saying so, and filters inside the query stay cheap."""
+    many = "&".join(f"tag=t{n}" for n in range(20_000))
+    for path in (f"/api/search?q=update&{many}", f"/?q=update&{many}",
+                 f"/api/search?tag={'x' * 201}"):  # fmt: skip
+        assert client.get(path).status_code == 400, path[:60]
+    assert client.get("/api/search?" + "&".join(f"tag=t{n}" for n in range(20))).status_code == 200
+    inline = " ".join(f"tag:t{n}" for n in range(400))
+    assert client.get("/api/search", query_string={"q": inline}).get_json()["total"] == 0
