@@ -5,6 +5,10 @@ Request logs (one per request, see :func:`init_app`) carry a request id that is 
 back in the ``X-Request-ID`` header, so a user's report can be matched with the log line.
 Nothing secret is logged: no Authorization header, no cookie, no query text. Each request
 line names the process (``pid``), which tells gunicorn's workers apart.
+
+Paths, file names and error messages come from users and authors, so nothing they write may
+start a line that reads like a record of its own: the formatter escapes every value (see
+:func:`escape`), whoever logged it (this app, the indexer, waitress).
 """
 
 from __future__ import annotations
@@ -29,7 +33,34 @@ RequestObserver = Callable[[str, str, int, float], None]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # a caller's id is kept only if plain
 
 
+CONTINUATION = "  | "
+"""Starts each line of a traceback, so only a record's own first line starts with a date."""
+_SHORT_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape(text: str) -> str:
+    """``text`` as printable characters on one line: a backslash is doubled, and every character
+    Python does not print (line breaks of every kind, the other C0 and C1 controls, format
+    characters such as bidi overrides, lone surrogates) is written as its escape (``\\n``,
+    ``\\x1b``, ``\\u2028``). So a logged value can neither start a forged record nor hide
+    text, and the original is recoverable."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(char if char.isprintable() and char != "\\" else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 class StructuredFormatter(logging.Formatter):
+    """One record per line: text with the message and values escaped, or one JSON object."""
+
     def __init__(self, as_json: bool) -> None:
         super().__init__()
         self.as_json = as_json
@@ -43,19 +74,25 @@ class StructuredFormatter(logging.Formatter):
                      "message": message, **fields}  # fmt: skip
             if record.exc_info:
                 entry["exception"] = self.formatException(record.exc_info)
-            return json.dumps(entry, default=str)
+            # JSON escapes every control character; ensure_ascii also U+2028, U+2029 and the
+            # rest beyond ASCII, which some readers take for line breaks
+            return json.dumps(entry, default=str, ensure_ascii=True)
         pairs = " ".join(f"{key}={_quoted(value)}" for key, value in fields.items())
-        line = f"{when} {record.levelname} {record.name}: {message}" + (
+        line = f"{when} {record.levelname} {record.name}: {escape(message)}" + (
             f" {pairs}" if pairs else ""
         )
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            trace = self.formatException(record.exc_info).split("\n")
+            line += "".join(f"\n{CONTINUATION}{escape(part)}" for part in trace)
         return line
 
 
 def _quoted(value: object) -> str:
-    text = str(value)
-    return json.dumps(text) if not text or any(c in text for c in ' "=\n') else text
+    """A field's value, escaped, and in double quotes if it is empty or holds a separator."""
+    text = escape(str(value))
+    if text and not any(separator in text for separator in ' "='):
+        return text
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def configure(level: str, log_format: str) -> None:
