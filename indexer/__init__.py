@@ -13,7 +13,7 @@ from typing import Any
 
 # module -> the names it exports here
 _MODULES: dict[str, tuple[str, ...]] = {
-    "articles": ("ARTICLE_TYPES", "AUDIENCES"),
+    "articles": ("ARTICLE_TYPES", "AUDIENCES", "asset_file"),
     "authoring": ("AuthoringError", "create_article"),
     "caching": ("BoundedCache",),
     "errors": ("ArticleError", "IndexUnavailable", "SearchRequestError"),

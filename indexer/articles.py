@@ -161,6 +161,25 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+def asset_file(root: Path, relpath: str) -> Path | None:
+    """The real file behind a link to ``relpath`` (an image, an attachment), if it may be handed
+    out: inside the kb folder ``root`` with every symlink followed, a regular file, not hidden,
+    not Markdown. A symlink committed next to an article (to /etc/passwd, to a folder
+    elsewhere, to an article dressed as an image) must not hand out what it points to, nor a
+    link reach .git/config. The server serves only these files and kb export copies only
+    these; None for anything else."""
+    if relpath.startswith("/") or any(part.startswith(".") for part in relpath.split("/")):
+        return None
+    kb = root.resolve()
+    try:
+        target = (kb / relpath).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):  # missing, a link loop, a NUL byte
+        return None
+    if target.is_relative_to(kb) and target.is_file() and target.suffix.lower() != ".md":
+        return target
+    return None
+
+
 def derived_id(relpath: str) -> str:
     """The id of an article without one: its path without ``.md``."""
     return relpath[:-3] if relpath.endswith(".md") else relpath

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz
 
-from .articles import iter_article_paths, parse_article, read_article
+from .articles import asset_file, iter_article_paths, parse_article, read_article
 from .errors import ArticleError
 from .frontmatter import check
 from .markdown import parse_outline, resolve_relative
@@ -289,9 +289,9 @@ def _check_links(root: Path, facts: Facts, by_path: dict[str, Facts]) -> list[Fi
             elif fragment and fragment not in other.anchors:
                 found.append(Finding(facts.path, line, "error", "broken-link",
                                      f"{href}: {target} has no heading #{fragment}"))  # fmt: skip
-        elif not (root / target).is_file():
+        elif asset_file(root, target) is None:  # what the server would refuse to serve
             found.append(Finding(facts.path, line, "error", "broken-link",
-                                 f"{href}: no file {target}"))  # fmt: skip
+                                 f"{href}: no file {target} inside the knowledge base"))  # fmt: skip
     return found
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     current_app,
@@ -14,9 +12,8 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from werkzeug.security import safe_join
 
-from indexer import article_changes, highlight, lint_file
+from indexer import article_changes, asset_file, highlight, lint_file
 
 from ..auth import current_principal, requires, safe_next, visitor
 from ..errors import ApiError, BadRequest, NotFound
@@ -107,7 +104,7 @@ def asset(relpath: str):  # type: ignore[no-untyped-def]
     """An image or attachment from kb/, if an article the reader may see links to it."""
     root = current_app.config["KB"].kb_dir.resolve()
     visible = services().kb.asset_visible(relpath, current_principal().audiences)
-    if not (visible and _servable(root, relpath)):
+    if not (visible and asset_file(root, relpath)):
         raise NotFound("No such file.")
     response = send_from_directory(root, relpath)
     # an SVG opened on its own must not run scripts in our origin
@@ -115,21 +112,6 @@ def asset(relpath: str):  # type: ignore[no-untyped-def]
         "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     )
     return response
-
-
-def _servable(root: Path, relpath: str) -> bool:
-    """Whether ``relpath`` is a file inside the kb folder with every link followed, and not
-    hidden: a symlink committed next to an article (to /etc/passwd, to a folder elsewhere)
-    must not make the server hand out what it points to, nor .git/config."""
-    joined = safe_join(str(root), relpath)
-    if joined is None or any(part.startswith(".") for part in relpath.split("/")):
-        return False
-    try:
-        target = Path(joined).resolve(strict=True)
-    except (OSError, RuntimeError):
-        return False
-    # a symlink named like an image can point at an article: that is no image to serve
-    return target.is_relative_to(root) and target.is_file() and target.suffix.lower() != ".md"
 
 
 @bp.get("/problems")

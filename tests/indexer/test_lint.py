@@ -97,6 +97,15 @@ def test_links_between_articles_and_their_headings(tmp_path: Path) -> None:
     assert len(broken) == 2, found  # no heading #nowhere; a link out of the KB
 
 
+def test_a_link_to_a_symlink_out_of_the_kb_is_broken(tmp_path: Path) -> None:
+    """The server answers 404 for such a file and kb export refuses it: lint says so first."""
+    kb = tmp_path / "kb"
+    (tmp_path / "elsewhere.svg").write_text("<svg/>")
+    (kb / "img").mkdir(parents=True)
+    (kb / "img" / "vpn.svg").symlink_to(tmp_path / "elsewhere.svg")
+    assert run(kb, {"vpn.md": GOOD}) == [("vpn.md", 22, "error", "broken-link")]
+
+
 def test_a_past_review_date_warns_and_a_missing_one_fails(tmp_path: Path) -> None:
     past = GOOD.replace("review_by: 2027-06-01", "review_by: 2026-01-01")
     none = GOOD.replace("review_by: 2027-06-01\n", "")
