@@ -189,15 +189,21 @@ def _too_deep(html: str) -> bool:
     return False
 
 
-def sanitize(html: str) -> str:
-    """Remove scripts, event handlers and unsafe URLs from HTML that authors wrote."""
+def sanitize(html: str, drop_link: Callable[[str], bool] | None = None) -> str:
+    """Remove scripts, event handlers and unsafe URLs from HTML that authors wrote, and the
+    href of each link ``drop_link`` says must go (kb export: links to left-out articles)."""
     if _too_deep(html):
         return f"<pre>{escape(html)}</pre>"  # shown as source: inert, and quick
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        return None if element == "a" and attribute == "href" and drop_link(value) else value
+
     return nh3.clean(
         html,
         attributes=_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
         link_rel="noopener noreferrer",
+        attribute_filter=keep if drop_link else None,
     )
 
 
