@@ -1,7 +1,9 @@
 """Search events, result clicks and article feedback, kept in one SQLite file.
 
 Why a queue: a search must not wait for a disk write. Recording an event only puts a tuple on
-a queue (microseconds); one writer thread inserts them in batches. The writer also folds
+a queue (microseconds); one writer thread inserts them in batches, at most BATCH_SECONDS
+apart. A process that stops (SIGTERM, Ctrl-C) writes what is queued first (:meth:`close`);
+one that is killed loses what was not written yet. The writer also folds
 search-as-you-type into one search: when a visitor's next query extends or shortens the
 previous one within a few seconds and nothing was clicked in between, the earlier row is
 dropped, so "kerb", "kerber", "kerberos" count as one search for "kerberos".
@@ -58,7 +60,12 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
 """
 REFINE_SECONDS = 8.0  # a query edited within this time replaces the one before it
-BATCH_SECONDS = 0.5
+BATCH_SECONDS = 0.5  # a batch gathers events this long at most: about what kill -9 loses
+SHUTDOWN_SECONDS = 3.0
+"""How long a stopping process waits for the queue to be written. Short enough that, after
+waitress's 5 s for requests in flight, a stop stays under the 10 s `docker stop` gives before
+SIGKILL; a database that does not answer by then costs the events still queued, not a hung
+shutdown."""
 PRUNE_EVERY_SECONDS = 3600.0
 MAX_COMMENT_CHARS = 2000
 
@@ -146,6 +153,12 @@ class Activity:
         done = threading.Event()
         self._queue.put(_Flush(done))
         return done.wait(timeout)
+
+    def close(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Before the process exits: write everything queued, waiting at most ``timeout``."""
+        if not self.flush(timeout):
+            log.warning("stopping with activity events not recorded: the store at %s did not "
+                        "answer within %.0f s", self.path, timeout)  # fmt: skip
 
     def _start(self) -> None:
         with self._start_lock:

@@ -142,9 +142,13 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
         syncer = Syncer(indexer, every=config.sync_interval)
         if config.sync_interval:
             syncer.start()
-    kb = KnowledgeBase(indexer.storage, config.kb_dir)
-    app = create_app(config, Services(kb, indexer, watcher, syncer=syncer))
+    services = Services(KnowledgeBase(indexer.storage, config.kb_dir), indexer, watcher,
+                        syncer=syncer)  # fmt: skip
+    app = create_app(config, services)
     log.info("serving %s on http://%s:%d", config.kb_dir, config.host, config.port)
+    # a supervisor's SIGTERM stops waitress as Ctrl-C does: requests in flight are answered
+    # (waitress waits up to 5 s for them), then services.close() writes what they queued
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         _allow_open_files(config.connection_limit + 256)  # + the index's files, the log, git
         # waitress reads each request whole before a thread sees it, so a client that sends
@@ -156,10 +160,7 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
                        asyncore_use_poll=True, ident="kb-search",
                        clear_untrusted_proxy_headers=True)  # fmt: skip
     finally:
-        if syncer:
-            syncer.stop()
-        if watcher:
-            watcher.stop()
+        services.close()
 
 
 @main.command()

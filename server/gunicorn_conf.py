@@ -49,3 +49,12 @@ def child_exit(server: Any, worker: Any) -> None:
     """A worker has gone: drop its live gauges (its counts stay in the totals)."""
     if os.environ.get(MULTIPROCESS_DIR):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """A worker is stopping (SIGTERM once its requests in flight are answered; SIGINT, SIGQUIT,
+    max_requests): it writes the searches and clicks it queued before the process exits
+    (bounded: server/activity.py, SHUTDOWN_SECONDS)."""
+    app = getattr(worker, "wsgi", None)  # None if the app never loaded
+    if app is not None:
+        app.extensions["kb"].close()

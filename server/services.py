@@ -19,6 +19,16 @@ class Services:
     activity: Activity | None = None  # search events and feedback; set by the app factory
     syncer: Syncer | None = None  # pulls kb_dir's clone (interval, webhook); read replicas
 
+    def close(self) -> None:
+        """The process is stopping (kb serve, a gunicorn worker): write the queued searches and
+        clicks first (bounded, see Activity.close), then stop pulling and watching."""
+        if self.activity is not None:
+            self.activity.close()
+        if self.syncer is not None:
+            self.syncer.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+
     def problems(self) -> dict[str, ArticleError]:
         """Files that could not be indexed, by path. A process that writes the index knows
         them; a gunicorn worker reads what `kb watch` publishes beside the index."""
