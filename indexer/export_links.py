@@ -51,7 +51,7 @@ class UnlinkLeftOut(BasePlugin):
         self.page = page.file.src_uri
         return markdown
 
-    def on_page_content(self, html: str, page: Page, **_: Any) -> str:
+    def on_page_content(self, html: str, **_: Any) -> str:
         return sanitize(html, drop_link=self.leads_out)
 
 
@@ -61,8 +61,9 @@ class _UnlinkExtension(Extension):
         self.leads_out = leads_out
 
     def extendMarkdown(self, md: Markdown) -> None:
-        # priority 0, registered after Python-Markdown's "unescape" (links are made, escapes
-        # restored) and before MkDocs' "relpath", which checks and rewrites links
+        # priority 0, as Python-Markdown's "unescape" and MkDocs' "relpath": equal priorities
+        # run in the order registered, so this runs once links are made and their escapes
+        # restored, and before MkDocs checks and rewrites links
         md.treeprocessors.register(_Unlink(md, self.leads_out), "kb_unlink_left_out", 0)
 
 

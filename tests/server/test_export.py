@@ -70,6 +70,7 @@ LINK_FORMS = {
     "spaces inside": f"[spaced text](  {INTERNAL}  )",
     "fragment": f"[fragment text]({INTERNAL}#resolution)",
     "percent-escaped": "[escaped text](../k8s/etcd%2Dfsync.md)",
+    "backslash-escaped": "[backslash text](../k8s/etcd\\-fsync.md)",
     "from the kb root": "[rooted text](/k8s/etcd-fsync.md)",
     "brackets in the text": f"[nested [bracket] text]({INTERNAL})",
     "text over two lines": f"[two\nline text]({INTERNAL})",
