@@ -22,6 +22,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.pages import Page
 
 from .markdown import resolve_relative, sanitize
+from .schema import is_markdown_path
 
 
 class UnlinkLeftOut(BasePlugin):
@@ -33,7 +34,7 @@ class UnlinkLeftOut(BasePlugin):
         self.page = ""  # the kb path of the page being rendered: relative links start there
 
     def leads_out(self, href: str) -> bool:
-        """Whether ``href``, on the current page, is a link to an article (a ``.md`` file)
+        """Whether ``href``, on the current page, is a link to a Markdown file (an article)
         that is not in the export."""
         # Python-Markdown keeps a parenthesised title in the href: the destination is what
         # comes before the first space
@@ -41,7 +42,7 @@ class UnlinkLeftOut(BasePlugin):
         resolved = resolve_relative(self.page, destination)
         if resolved is None:
             return False
-        return resolved[0].endswith(".md") and resolved[0] not in self.exported
+        return is_markdown_path(resolved[0]) and resolved[0] not in self.exported
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         config.markdown_extensions.append(_UnlinkExtension(self.leads_out))
