@@ -134,6 +134,7 @@ class ProductionLayout:
             raise
         self.url = self.servers[-1].url
         self.port = port
+        self.upstream = upstream  # gunicorn's own port, behind nginx
 
     def _nginx_conf(self, port: int, upstream: int) -> Path:
         """A main configuration of our own (pid, logs and buffers in ``folder``) around the

@@ -140,6 +140,12 @@ def main() -> None:
         try:
             clients, probes = under_siege(layout.port, args.sockets, args.seconds)
             print(f"nginx + gunicorn, {len(clients.sockets)} sockets held: {probes.summary()}")
+            # the same workers without their front, to show why the README asks for it
+            clients, probes = under_siege(layout.upstream, args.sockets, args.seconds)
+            print(
+                f"gunicorn alone (no nginx), {len(clients.sockets)} sockets held: "
+                f"{probes.summary()}"
+            )
         finally:
             layout.stop()
 
