@@ -36,6 +36,7 @@ from indexer import Indexer, IndexStorage, KnowledgeBase, Syncer, pygments_css
 
 from . import auth, formatting, logs, metrics
 from .activity import Activity
+from .clients import TrustedProxy, proxy_networks
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .services import Services
@@ -90,6 +91,8 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    proxies = proxy_networks(config.trusted_proxy)
+    app.wsgi_app = TrustedProxy(app.wsgi_app, proxies)  # type: ignore[method-assign]
     services = found or Services(kb=KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir))
     if services.activity is None:
         services.activity = Activity(

@@ -32,6 +32,7 @@ from flask import (
     url_for,
 )
 
+from .clients import client_address
 from .config import ROLES, Config
 from .errors import Forbidden, Unauthorized, wants_json
 
@@ -164,7 +165,7 @@ def visitor() -> str:
     if request.headers.get("Authorization") is None and not wants_json():
         known = session["visitor"] = secrets.token_urlsafe(12)
         return known
-    seed = f"{current_principal().name}|{request.remote_addr}"
+    seed = f"{current_principal().name}|{client_address()}"
     return "h:" + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 

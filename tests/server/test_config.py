@@ -44,3 +44,9 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in SETTINGS:
         assert f"KB_{name.upper()}" in readme, f"KB_{name.upper()} is not documented in README.md"
+
+
+def test_trusted_proxy_is_checked() -> None:
+    assert load_config(environ={"KB_TRUSTED_PROXY": "127.0.0.1, 10.0.0.0/8"}).trusted_proxy
+    with pytest.raises(ConfigError, match="trusted_proxy"):
+        load_config(environ={"KB_TRUSTED_PROXY": "proxy.example"})

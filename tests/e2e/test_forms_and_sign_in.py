@@ -1,0 +1,85 @@
+"""What the red team did to a real `kb serve` (issue 16), done again: it must be refused
+now, while people using the pages, and API clients, notice nothing.
+
+Two servers: one reached directly, where forwarding headers are anyone's to send and must
+be ignored, and one behind a trusted proxy (``KB_TRUSTED_PROXY=127.0.0.1``), where
+X-Forwarded-For names the client; each test there speaks for clients of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from ..conftest import LiveServer, start_server, stop_server
+from ..fixtures import ADMIN_TOKEN, make_kb_repo
+from ..forms import Browser
+
+PER_HOUR = 5  # KB_FEEDBACK_PER_HOUR on both servers
+
+
+def _server(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> LiveServer:
+    root = tmp_path_factory.mktemp(name)
+    return start_server(make_kb_repo(root / "repo"), root / "index", root / "serve.log",
+                        KB_FEEDBACK_PER_HOUR=str(PER_HOUR), **env)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def direct(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = _server(tmp_path_factory, "direct")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = _server(tmp_path_factory, "proxied", KB_TRUSTED_PROXY="127.0.0.1")
+    yield server
+    stop_server(server)
+
+
+def client(server: LiveServer, address: str, **headers: str) -> Browser:
+    """A browser whose requests the proxy forwards for ``address``."""
+    return Browser(server.url, {"X-Forwarded-For": address} | headers)
+
+
+def not_helpful(server: LiveServer, article_id: str) -> int:
+    """The "not helpful" votes an admin sees for the article."""
+    status, body = server.get("/admin/insights/least-helpful.csv",
+                              {"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+    assert status == 200
+    rows = csv.DictReader(io.StringIO(body.decode()))
+    return sum(int(row["not helpful"]) for row in rows if row["id"] == article_id)
+
+
+# ---------------------------------------------------------------------- feedback (finding 4)
+
+
+def test_a_client_that_discards_cookies_gets_the_hourly_limit(direct: LiveServer) -> None:
+    """Following the form each time with an empty cookie jar (a new visitor every time),
+    and making up X-Forwarded-For, which nobody asked the server to believe."""
+    curl = Browser(direct.url)
+    for n in range(PER_HOUR + 3):
+        curl.forget_cookies()
+        curl.headers["X-Forwarded-For"] = f"198.51.100.{n}"
+        sent = curl.submit("/kb/KB-2002", "/kb/KB-2002/feedback", helpful="no")
+        assert sent.status == 302
+    assert not_helpful(direct, "KB-2002") == PER_HOUR
+    assert "enough feedback" in curl.get(sent.headers["location"]).text
+    curl.forget_cookies()
+    curl.get("/kb/KB-2001")  # a fresh cookie does not reopen the API either
+    assert curl.post_json("/api/articles/KB-2001/feedback", {"helpful": False}).status == 429
+
+
+def test_the_hourly_limit_is_per_client_behind_the_proxy(proxied: LiveServer) -> None:
+    noisy = client(proxied, "203.0.113.10")
+    for _ in range(PER_HOUR + 2):
+        noisy.forget_cookies()
+        assert noisy.submit("/kb/KB-2002", "/kb/KB-2002/feedback", helpful="no").status == 302
+    assert not_helpful(proxied, "KB-2002") == PER_HOUR
+    colleague = client(proxied, "203.0.113.11")
+    assert colleague.submit("/kb/KB-2002", "/kb/KB-2002/feedback", helpful="no").status == 302
+    assert not_helpful(proxied, "KB-2002") == PER_HOUR + 1
