@@ -34,7 +34,7 @@ from flask import Flask, Response
 
 from indexer import Indexer, IndexStorage, KnowledgeBase, Syncer, pygments_css
 
-from . import auth, formatting, logs, metrics
+from . import auth, csrf, formatting, logs, metrics
 from .activity import Activity
 from .clients import TrustedProxy, proxy_networks
 from .config import Config, load_config
@@ -108,6 +108,7 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
     app.extensions["kb"] = services
 
     auth.init_app(app)
+    csrf.init_app(app)  # after auth: a refused form's page still knows who is signed in
     logs.init_app(app, on_finished=[metrics.init_app(app, services).observe_request])
     formatting.init_app(app)
     register_error_handlers(app)

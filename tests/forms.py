@@ -149,3 +149,15 @@ class Browser:
 
     def forget_cookies(self) -> None:
         self.cookies.clear()
+
+
+def browser_session(url: str, token: str | None = None) -> tuple[str, str]:
+    """A browser's Cookie header for the server at ``url`` and the form token its pages
+    carry: signed in through /login as a person would (with ``token``), or (without) an
+    anonymous reader's."""
+    browser = Browser(url)
+    if token is not None:
+        assert browser.submit("/login", "/login", token=token).status == 302
+    form = form_posting_to(browser.get("/login").text, "/login", "/login")
+    cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    return cookie, form.fields["csrf_token"]

@@ -58,6 +58,17 @@ def not_helpful(server: LiveServer, article_id: str) -> int:
 # ---------------------------------------------------------------------- feedback (finding 4)
 
 
+def test_forty_form_posts_without_a_cookie_store_nothing(direct: LiveServer) -> None:
+    """The red team's curl loop: 40 "not helpful" votes from one client were all stored."""
+    curl = Browser(direct.url)
+    for _ in range(40):
+        curl.forget_cookies()
+        refused = curl.post_form("/kb/KB-2001/feedback", {"helpful": "no"})
+        assert refused.status == 400
+        assert "reload the page" in refused.text
+    assert not_helpful(direct, "KB-2001") == 0
+
+
 def test_a_client_that_discards_cookies_gets_the_hourly_limit(direct: LiveServer) -> None:
     """Following the form each time with an empty cookie jar (a new visitor every time),
     and making up X-Forwarded-For, which nobody asked the server to believe."""

@@ -31,6 +31,7 @@ from indexer.status import STATUS_FILE
 from ..conftest import wait_until
 from ..figures import report
 from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
+from ..forms import Browser
 
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
 WORKERS = 2
@@ -221,14 +222,9 @@ def test_every_worker_finds_an_edit_within_a_second(layout: Layout) -> None:
 
 
 def test_a_session_signed_by_one_worker_is_honoured_by_the_other(layout: Layout) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", layout.port, timeout=20)
-    conn.request("POST", "/login", body=urlencode({"token": TIER2_TOKEN}),
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    assert response.status == 302
-    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    browser = Browser(f"http://127.0.0.1:{layout.port}")
+    assert browser.submit("/login", "/login", token=TIER2_TOKEN).status == 302
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
     # no token, only the cookie: the page needs tier 2, so a worker with another key would
     # send the visitor to sign in (302)
     pages = until_both_workers(layout, "/problems", {"Cookie": cookie})
