@@ -40,6 +40,7 @@ from .clients import TrustedProxy, proxy_networks
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .services import Services
+from .signins import SignIns
 from .views import admin, api, articles, health, hooks, search, selfserve
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
             feedback_per_hour=config.feedback_per_hour,
             enabled=config.log_searches,
         )
+    if services.signins is None:
+        services.signins = SignIns(config.activity_db)
     if config.hook_secret and services.syncer is None:  # the webhook pulls on request
         indexer = services.indexer or Indexer(config.kb_dir, config.index_dir,
                                               config.default_audience)  # fmt: skip

@@ -260,3 +260,14 @@ def test_workers_report_what_the_writer_publishes(layout: Layout) -> None:
         body = json.loads(answer.body)
         assert body["status"] == "not indexing" and "has not reported" in body["message"]
     assert all(a.status == 200 for a in until_both_workers(layout, search_path("outlook")))
+
+
+def test_signing_out_ends_the_session_in_every_worker(layout: Layout) -> None:
+    """A copy of the cookie (taken from a shared PC, a proxy log) dies with the sign-out,
+    whichever worker answers it next."""
+    browser = Browser(f"http://127.0.0.1:{layout.port}")
+    assert browser.submit("/login", "/login", token=TIER2_TOKEN).status == 302
+    copied = {"Cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items())}
+    assert {a.status for a in until_both_workers(layout, "/problems", copied)} == {200}
+    assert browser.submit("/", "/logout").status == 302
+    assert {a.status for a in until_both_workers(layout, "/problems", copied)} == {302}
