@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import secrets
@@ -34,7 +33,7 @@ from flask import Flask, Response
 
 from indexer import Indexer, IndexStorage, KnowledgeBase, Syncer, pygments_css
 
-from . import auth, csrf, formatting, logs, metrics
+from . import auth, cookies, csrf, formatting, logs, metrics
 from .activity import Activity
 from .clients import TrustedProxy, proxy_networks
 from .config import Config, load_config
@@ -85,13 +84,11 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
     app.config.update(
         KB=config,
         SECRET_KEY=_secret_key(config),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=30),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    cookies.init_app(app)
     proxies = proxy_networks(config.trusted_proxy)
     app.wsgi_app = TrustedProxy(app.wsgi_app, proxies)  # type: ignore[method-assign]
     services = found or Services(kb=KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir))

@@ -99,6 +99,12 @@ class Config:
     secret_key: str = _setting(
         "", "Signs session cookies. Generated and kept in index_dir when empty."
     )
+    session_cookie_secure: str = _setting(
+        "auto",
+        "Secure flag of the session cookie: auto (when the request came over https, "
+        "directly or per X-Forwarded-Proto from trusted_proxy) or always (for TLS in "
+        "front of a proxy that does not say so).",
+    )
     log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
     log_format: str = _setting(
         "text",
@@ -244,6 +250,8 @@ def _validate(config: Config) -> list[str]:
         proxy_networks(config.trusted_proxy)
     except ValueError as exc:
         problems.append(f"trusted_proxy: {exc}")
+    if config.session_cookie_secure not in ("auto", "always"):
+        problems.append("session_cookie_secure: must be auto or always")
     if config.activity_retention_days < 1:
         problems.append("activity_retention_days: must be 1 or more")
     if config.feedback_per_hour < 1:

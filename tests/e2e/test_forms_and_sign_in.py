@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from ..conftest import LiveServer, start_server, stop_server
-from ..fixtures import ADMIN_TOKEN, make_kb_repo
-from ..forms import Browser
+from ..fixtures import ADMIN_TOKEN, TIER2_TOKEN, make_kb_repo
+from ..forms import Browser, Reply
 
 PER_HOUR = 5  # KB_FEEDBACK_PER_HOUR on both servers
 
@@ -44,6 +44,11 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def client(server: LiveServer, address: str, **headers: str) -> Browser:
     """A browser whose requests the proxy forwards for ``address``."""
     return Browser(server.url, {"X-Forwarded-For": address} | headers)
+
+
+def cookie_flags(reply: Reply) -> set[str]:
+    header = reply.headers["set-cookie"]
+    return {part.strip().lower() for part in header.split(";")[1:]}
 
 
 def not_helpful(server: LiveServer, article_id: str) -> int:
@@ -94,3 +99,23 @@ def test_the_hourly_limit_is_per_client_behind_the_proxy(proxied: LiveServer) ->
     colleague = client(proxied, "203.0.113.11")
     assert colleague.submit("/kb/KB-2002", "/kb/KB-2002/feedback", helpful="no").status == 302
     assert not_helpful(proxied, "KB-2002") == PER_HOUR + 1
+
+
+# ---------------------------------------------------------------------- sign-in (finding 8)
+
+
+def test_the_cookie_is_secure_when_the_trusted_proxy_says_https(proxied: LiveServer) -> None:
+    secure = client(proxied, "203.0.113.30", **{"X-Forwarded-Proto": "https"})
+    flags = cookie_flags(secure.submit("/login", "/login", token=TIER2_TOKEN))
+    assert {"secure", "httponly", "samesite=lax"} <= flags
+    plain = client(proxied, "203.0.113.31", **{"X-Forwarded-Proto": "http"})
+    flags = cookie_flags(plain.submit("/login", "/login", token=TIER2_TOKEN))
+    assert "secure" not in flags and {"httponly", "samesite=lax"} <= flags
+
+
+def test_forwarding_headers_from_anyone_else_are_ignored(direct: LiveServer) -> None:
+    """Without a trusted proxy, X-Forwarded-Proto does not make a cookie Secure (a browser
+    on plain http would drop it)."""
+    claims = Browser(direct.url, {"X-Forwarded-Proto": "https"})
+    flags = cookie_flags(claims.submit("/login", "/login", token=TIER2_TOKEN))
+    assert "secure" not in flags

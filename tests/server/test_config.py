@@ -46,7 +46,8 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         assert f"KB_{name.upper()}" in readme, f"KB_{name.upper()} is not documented in README.md"
 
 
-def test_trusted_proxy_is_checked() -> None:
+def test_trusted_proxy_and_cookie_settings_are_checked() -> None:
     assert load_config(environ={"KB_TRUSTED_PROXY": "127.0.0.1, 10.0.0.0/8"}).trusted_proxy
-    with pytest.raises(ConfigError, match="trusted_proxy"):
-        load_config(environ={"KB_TRUSTED_PROXY": "proxy.example"})
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={"KB_TRUSTED_PROXY": "proxy.example", "KB_SESSION_COOKIE_SECURE": "no"})
+    assert "trusted_proxy" in str(caught.value) and "session_cookie_secure" in str(caught.value)

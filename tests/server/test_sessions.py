@@ -113,3 +113,17 @@ def test_without_a_sign_in_store_signing_in_is_refused_clearly(
     refused = submit(client, "/login", "/login", token=TIER2_TOKEN)
     assert refused.status_code == 503 and "not possible right now" in refused.text
     assert not signed_in(client)
+
+
+def test_the_cookie_is_http_only_same_site_and_secure_when_configured(
+    client: FlaskClient, client_with: Callable[..., FlaskClient]
+) -> None:
+    def flags(browser: FlaskClient) -> set[str]:
+        page = browser.get("/login")
+        form = submit(browser, "/login", "/login", token=TIER2_TOKEN)
+        header = form.headers.get("Set-Cookie") or page.headers["Set-Cookie"]
+        return {part.strip().lower() for part in header.split(";")[1:]}
+
+    plain = flags(client)  # over http, as the default ("auto") sees it
+    assert {"httponly", "samesite=lax"} <= plain and "secure" not in plain
+    assert "secure" in flags(client_with(session_cookie_secure="always"))
