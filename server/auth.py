@@ -34,11 +34,11 @@ from flask import (
     url_for,
 )
 
-from .clients import client_address
+from .clients import client_address, client_id
 from .config import ROLES, Config
 from .errors import Forbidden, Unauthorized, Unavailable, wants_json
 from .services import services
-from .signins import SignIns, SignInsUnavailable
+from .signins import SignInLimited, SignIns, SignInsUnavailable
 
 PUBLIC = frozenset({"public"})
 EVERYTHING = frozenset({"public", "internal"})
@@ -207,23 +207,34 @@ def init_app(app: Flask) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
-    """Sign in with an API token so the browser sees what the token's role may see."""
-    error = None
-    if request.method == "POST":
-        token = request.form.get("token", "").strip()
+    """Sign in with an API token so the browser sees what the token's role may see.
+    Failed attempts are limited per client address: 429, with Retry-After."""
+    if request.method == "GET":
+        return render_template("auth/login.html", error=None)
+    token = request.form.get("token", "").strip()
+    try:
+        signins = _signins()
+        attempt = signins.charge(client_id())
         role = _role_for_token(current_app.config["KB"], token) if token else None
         if role:
-            started = _start_session(token)
-            kept = session.get("visitor")
-            session.clear()  # a new session id, and a new form token, for the new role
-            session["sid"] = started
-            if kept:
-                session["visitor"] = kept
-            session.permanent = True
-            return redirect(safe_next(request.args.get("next", "")))
-        error = "That token is not valid."
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error), status
+            signins.forgive(attempt)
+            started = signins.start(_token_mac(token))
+    except SignInLimited as exc:
+        wait = str(exc.retry_after)
+        error = f"Too many failed sign-ins from your address: try again in {wait} seconds."
+        return render_template("auth/login.html", error=error), 429, {"Retry-After": wait}
+    except SignInsUnavailable as exc:
+        log.warning("sign-in refused: %s", exc)
+        raise Unavailable("Signing in is not possible right now; please try again later.") from exc
+    if not role:
+        return render_template("auth/login.html", error="That token is not valid."), 401
+    kept = session.get("visitor")
+    session.clear()  # a new session id, and a new form token, for the new role
+    session["sid"] = started
+    if kept:
+        session["visitor"] = kept
+    session.permanent = True
+    return redirect(safe_next(request.args.get("next", "")))
 
 
 _NOT_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -236,14 +247,6 @@ def safe_next(target: str) -> str:
     if target.startswith("/") and not target.startswith("//") and not _NOT_IN_PATH.search(target):
         return target
     return url_for("search.index")
-
-
-def _start_session(token: str) -> str:
-    try:
-        return _signins().start(_token_mac(token))
-    except SignInsUnavailable as exc:
-        log.warning("sign-in refused: %s", exc)
-        raise Unavailable("Signing in is not possible right now; please try again later.") from exc
 
 
 @bp.post("/logout")

@@ -6,12 +6,17 @@ activity file (SQLite in WAL mode), when the reader signs out, when it has been 
 a hash of the id (the file signs nobody in) and an HMAC of the token under the app's key
 (the file reveals no token), which auth.py matches against the configured tokens on every
 request, so a token taken out of the configuration signs its sessions out too.
+
+Failed sign-ins are counted here as well, per client address and in the same file, so
+the limit holds across workers: a token cannot be guessed at speed, and a client that
+keeps trying only delays itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 import sqlite3
 import time
@@ -29,6 +34,8 @@ LIFETIME_SECONDS = 12 * 3600
 # overnight is signed out.
 IDLE_SECONDS = 2 * 3600
 SEEN_EVERY_SECONDS = 60  # a session in use is marked as such at most once a minute (a write)
+FAILED_PER_MINUTE = 10  # a person mistyping a pasted token needs far fewer
+MINUTE = 60.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signins (
@@ -37,11 +44,25 @@ CREATE TABLE IF NOT EXISTS signins (
     started REAL NOT NULL,        -- unix time
     seen REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS failed_signins (
+    client TEXT NOT NULL,         -- keyed hash of the client's address (server/clients.py)
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failed_signins_client ON failed_signins (client, at);
+CREATE INDEX IF NOT EXISTS failed_signins_at ON failed_signins (at);
 """
 
 
 class SignInsUnavailable(Exception):
     """The activity file cannot be read or written: nobody can be signed in by cookie."""
+
+
+class SignInLimited(Exception):
+    """Too many failed sign-ins from this client in the last minute."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"try again in {retry_after} s")
+        self.retry_after = retry_after
 
 
 def _key(session_id: str) -> str:
@@ -97,6 +118,42 @@ class SignIns:
                     "UPDATE signins SET seen = ? WHERE id = ?", (now, _key(session_id))
                 )
         return token_mac
+
+    def charge(self, client: str) -> int:
+        """Count a sign-in attempt against ``client`` before its token is checked, so
+        guesses sent in parallel cannot overtake the count; the attempt's id, for
+        :meth:`forgive` if the token is right. Raises :class:`SignInLimited`."""
+        with self._connection() as connection:
+            self._refuse_if_limited(connection, client)  # reads only: a flood takes no lock
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                self._refuse_if_limited(connection, client)
+                now = time.time()
+                connection.execute("DELETE FROM failed_signins WHERE at <= ?", (now - MINUTE,))
+                attempt = connection.execute(
+                    "INSERT INTO failed_signins VALUES (?, ?)", (client, now)
+                ).lastrowid
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        assert attempt is not None
+        return attempt
+
+    def forgive(self, attempt: int) -> None:
+        """The token was right: the attempt was no failure."""
+        with self._connection() as connection:
+            connection.execute("DELETE FROM failed_signins WHERE rowid = ?", (attempt,))
+
+    @staticmethod
+    def _refuse_if_limited(connection: sqlite3.Connection, client: str) -> None:
+        now = time.time()
+        recent = connection.execute(
+            "SELECT at FROM failed_signins WHERE client = ? AND at > ? ORDER BY at DESC LIMIT ?",
+            (client, now - MINUTE, FAILED_PER_MINUTE),
+        ).fetchall()
+        if len(recent) >= FAILED_PER_MINUTE:  # the oldest of them leaves the minute first
+            raise SignInLimited(max(1, math.ceil(recent[-1][0] + MINUTE - now)))
 
     def end(self, session_id: str) -> None:
         """Sign out: the session stops working for every copy of its cookie."""

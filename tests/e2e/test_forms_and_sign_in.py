@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from ..conftest import LiveServer, start_server, stop_server
 from ..fixtures import ADMIN_TOKEN, TIER2_TOKEN, make_kb_repo
-from ..forms import Browser, Reply
+from ..forms import Browser, Reply, form_posting_to
 
 PER_HOUR = 5  # KB_FEEDBACK_PER_HOUR on both servers
+FAILED_SIGN_INS = 10  # allowed per client address and minute
 
 
 def _server(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> LiveServer:
@@ -104,6 +107,53 @@ def test_the_hourly_limit_is_per_client_behind_the_proxy(proxied: LiveServer) ->
 # ---------------------------------------------------------------------- sign-in (finding 8)
 
 
+def _wrong_tokens(browser: Browser, count: int) -> list[Reply]:
+    page = browser.get("/login")
+    assert page.status == 200
+    form = form_posting_to(page.text, "/login", "/login")
+    return [browser.post_form(form.action, form.filled(token=f"guess-{n:06d}"))
+            for n in range(count)]  # fmt: skip
+
+
+def test_failed_sign_ins_are_limited_per_client_and_never_slow_others(
+    proxied: LiveServer,
+) -> None:
+    """The red team sent 200 wrong tokens in 2 s: now the 11th in a minute answers 429
+    with Retry-After, even for the right token, and other clients sign in as before."""
+    guesser = client(proxied, "203.0.113.20")
+    started = time.monotonic()
+    answers = _wrong_tokens(guesser, 200)
+    took = time.monotonic() - started
+    statuses = [a.status for a in answers]
+    assert statuses[:FAILED_SIGN_INS] == [401] * FAILED_SIGN_INS
+    assert set(statuses[FAILED_SIGN_INS:]) == {429}
+    assert all(1 <= int(a.headers["retry-after"]) <= 60 for a in answers[FAILED_SIGN_INS:])
+    assert "too many" in answers[-1].text.lower()
+    right = guesser.submit("/login", "/login", token=TIER2_TOKEN)
+    assert right.status == 429
+
+    colleague = client(proxied, "203.0.113.21")
+    started = time.monotonic()
+    signed = colleague.submit("/login", "/login", token=TIER2_TOKEN)
+    waited = time.monotonic() - started
+    assert signed.status == 302 and colleague.get("/kb/KB-2003").status == 200
+    assert waited < 1.0, f"a colleague's sign-in took {waited:.2f} s"
+    print(f"\n200 wrong tokens in {took:.2f} s: {statuses.count(401)} x 401, "
+          f"{statuses.count(429)} x 429; another client signed in in {waited * 1000:.0f} ms")  # fmt: skip
+
+
+def test_guesses_sent_in_parallel_do_not_overtake_the_count(proxied: LiveServer) -> None:
+    guesser = client(proxied, "203.0.113.22")
+    form = form_posting_to(guesser.get("/login").text, "/login", "/login")
+
+    def guess(n: int) -> int:
+        return guesser.post_form(form.action, form.filled(token=f"parallel-{n}")).status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(guess, range(60)))
+    assert (statuses.count(401), statuses.count(429)) == (FAILED_SIGN_INS, 60 - FAILED_SIGN_INS)
+
+
 def test_the_cookie_is_secure_when_the_trusted_proxy_says_https(proxied: LiveServer) -> None:
     secure = client(proxied, "203.0.113.30", **{"X-Forwarded-Proto": "https"})
     flags = cookie_flags(secure.submit("/login", "/login", token=TIER2_TOKEN))
@@ -115,7 +165,12 @@ def test_the_cookie_is_secure_when_the_trusted_proxy_says_https(proxied: LiveSer
 
 def test_forwarding_headers_from_anyone_else_are_ignored(direct: LiveServer) -> None:
     """Without a trusted proxy, X-Forwarded-Proto does not make a cookie Secure (a browser
-    on plain http would drop it)."""
+    on plain http would drop it) and a new X-Forwarded-For each time escapes no limit."""
     claims = Browser(direct.url, {"X-Forwarded-Proto": "https"})
     flags = cookie_flags(claims.submit("/login", "/login", token=TIER2_TOKEN))
     assert "secure" not in flags
+    statuses = []
+    for n in range(FAILED_SIGN_INS + 2):
+        claims.headers["X-Forwarded-For"] = f"192.0.2.{n}"
+        statuses += [a.status for a in _wrong_tokens(claims, 1)]
+    assert statuses[-2:] == [429, 429]

@@ -31,7 +31,7 @@ from indexer.status import STATUS_FILE
 from ..conftest import wait_until
 from ..figures import report
 from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
-from ..forms import Browser
+from ..forms import Browser, form_posting_to
 
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
 WORKERS = 2
@@ -271,3 +271,28 @@ def test_signing_out_ends_the_session_in_every_worker(layout: Layout) -> None:
     assert {a.status for a in until_both_workers(layout, "/problems", copied)} == {200}
     assert browser.submit("/", "/logout").status == 302
     assert {a.status for a in until_both_workers(layout, "/problems", copied)} == {302}
+
+
+def test_failed_sign_ins_are_counted_across_workers(layout: Layout) -> None:
+    browser = Browser(f"http://127.0.0.1:{layout.port}")
+    form = form_posting_to(browser.get("/login").text, "/login", "/login")
+
+    def attempt(n: int) -> tuple[str, int]:
+        request_id = f"guess-{n}"
+        answer = browser.request("POST", form.action,
+                                 urlencode(form.filled(token=f"wrong-{n}")).encode(),
+                                 {"Content-Type": "application/x-www-form-urlencoded",
+                                  "X-Request-ID": request_id})  # fmt: skip
+        return request_id, answer.status
+
+    assert [attempt(n)[1] for n in range(10)] == [401] * 10
+    refused: dict[str, int] = {}
+    for n in range(10, 200):
+        request_id, status = attempt(n)
+        refused[request_id] = status
+        workers = {layout.pids().get(r) for r in refused}
+        if len(workers - {None}) == WORKERS:
+            break
+    assert set(refused.values()) == {429}
+    wait_until(lambda: set(refused) <= set(layout.pids()))  # the log has caught up
+    assert len({layout.pids()[r] for r in refused}) == WORKERS
