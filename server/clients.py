@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FORWARDING = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO")
@@ -43,10 +46,17 @@ class TrustedProxy:
         self.app = app
         self.proxies = tuple(proxies)
         self.forwarded = ProxyFix(app, x_for=1, x_proto=1, x_host=0, x_port=0, x_prefix=0)
+        self.warned = False
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        if self._trusted(environ.get("REMOTE_ADDR", "")):
+        peer = environ.get("REMOTE_ADDR", "")
+        if self._trusted(peer):
             return self.forwarded(environ, start_response)
+        if not self.warned and "HTTP_X_FORWARDED_FOR" in environ:
+            self.warned = True  # once: a client can send the header too
+            log.warning("X-Forwarded-For from %s ignored: it is not in trusted_proxy. Behind "
+                        "a proxy, set KB_TRUSTED_PROXY to its address, or every client counts "
+                        "as that one address in limits and logs", peer)  # fmt: skip
         for name in FORWARDING:
             environ.pop(name, None)
         return self.app(environ, start_response)
