@@ -55,10 +55,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     helpful INTEGER NOT NULL,     -- 1 yes, 0 no
     comment TEXT NOT NULL DEFAULT '',
     at REAL NOT NULL,
+    client TEXT NOT NULL DEFAULT '',  -- keyed hash of the client's address, for the limit
     PRIMARY KEY (article_id, voter)
 );
 CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
 """
+ADDED_COLUMNS = {"feedback": {"client": "TEXT NOT NULL DEFAULT ''"}}  # files made before them
+INDEXES = "CREATE INDEX IF NOT EXISTS feedback_client ON feedback (client, at);"
 REFINE_SECONDS = 8.0  # a query edited within this time replaces the one before it
 BATCH_SECONDS = 0.5  # a batch gathers events this long at most: about what kill -9 loses
 SHUTDOWN_SECONDS = 3.0
@@ -132,6 +135,8 @@ class Activity:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(connect(self.path)) as connection:
                 connection.executescript(SCHEMA)
+                _add_columns(connection)
+                connection.executescript(INDEXES)
         except (OSError, sqlite3.Error) as exc:
             self.problem = f"activity store {self.path} cannot be written: {exc}"
             log.warning("%s; searches are not recorded and feedback is refused", self.problem)
@@ -247,9 +252,12 @@ class Activity:
 
     # ------------------------------------------------------------------ feedback
 
-    def feedback(self, article_id: str, voter: str, helpful: bool, comment: str = "") -> bool:
+    def feedback(self, article_id: str, voter: str, client: str, helpful: bool,
+                 comment: str = "") -> bool:  # fmt: skip
         """Record one visitor's vote on an article; True if it is new, False if it replaced
-        their earlier vote. Raises :class:`FeedbackLimited` or :class:`ActivityUnavailable`."""
+        their earlier vote. New votes are limited per hour for the visitor and for the
+        ``client`` address alike: a client that drops its cookie is a new visitor each time.
+        Raises :class:`FeedbackLimited` or :class:`ActivityUnavailable`."""
         if self.problem:
             raise ActivityUnavailable(self.problem)
         now = time.time()
@@ -263,8 +271,9 @@ class Activity:
                     ).fetchone()
                     if existing is None:
                         (recent,) = connection.execute(
-                            "SELECT count(*) FROM feedback WHERE voter = ? AND at > ?",
-                            (voter, now - 3600),
+                            "SELECT count(*) FROM feedback WHERE (voter = ? OR client = ?) "
+                            "AND at > ?",
+                            (voter, client, now - 3600),
                         ).fetchone()
                         if recent >= self.feedback_per_hour:
                             raise FeedbackLimited(
@@ -272,10 +281,11 @@ class Activity:
                             )
                     kept = comment.strip()[:MAX_COMMENT_CHARS] or (existing or ("",))[0]
                     connection.execute(
-                        "INSERT INTO feedback VALUES (?, ?, ?, ?, ?) ON CONFLICT "
-                        "(article_id, voter) DO UPDATE SET helpful = excluded.helpful, "
-                        "comment = excluded.comment, at = excluded.at",
-                        (article_id, voter, int(helpful), kept, now),
+                        "INSERT INTO feedback (article_id, voter, helpful, comment, at, client) "
+                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, voter) DO UPDATE "
+                        "SET helpful = excluded.helpful, comment = excluded.comment, "
+                        "at = excluded.at, client = excluded.client",
+                        (article_id, voter, int(helpful), kept, now, client),
                     )
                     connection.execute("COMMIT")
                 except BaseException:
@@ -307,6 +317,16 @@ class Activity:
                 yield connection
         except sqlite3.Error as exc:
             raise ActivityUnavailable(f"activity store {self.path}: {exc}") from exc
+
+
+def _add_columns(connection: sqlite3.Connection) -> None:
+    """Columns added since a table was first made: SQLite's CREATE TABLE IF NOT EXISTS
+    leaves an existing table as it was."""
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def _refines(before: SearchEvent, after: SearchEvent) -> bool:

@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import secrets
@@ -34,11 +33,13 @@ from flask import Flask, Response
 
 from indexer import Indexer, IndexStorage, KnowledgeBase, Syncer, pygments_css
 
-from . import auth, formatting, logs, metrics
+from . import auth, cookies, csrf, formatting, logs, metrics
 from .activity import Activity
+from .clients import TrustedProxy, proxy_networks
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .services import Services
+from .signins import SignIns
 from .views import admin, api, articles, health, hooks, search, selfserve
 
 log = logging.getLogger(__name__)
@@ -83,13 +84,13 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
     app.config.update(
         KB=config,
         SECRET_KEY=_secret_key(config),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=30),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    cookies.init_app(app)
+    proxies = proxy_networks(config.trusted_proxy)
+    app.wsgi_app = TrustedProxy(app.wsgi_app, proxies)  # type: ignore[method-assign]
     services = found or Services(kb=KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir))
     if services.activity is None:
         services.activity = Activity(
@@ -98,6 +99,8 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
             feedback_per_hour=config.feedback_per_hour,
             enabled=config.log_searches,
         )
+    if services.signins is None:
+        services.signins = SignIns(config.activity_db)
     if config.hook_secret and services.syncer is None:  # the webhook pulls on request
         indexer = services.indexer or Indexer(config.kb_dir, config.index_dir,
                                               config.default_audience)  # fmt: skip
@@ -105,6 +108,7 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
     app.extensions["kb"] = services
 
     auth.init_app(app)
+    csrf.init_app(app)  # after auth: a refused form's page still knows who is signed in
     logs.init_app(app, on_finished=[metrics.init_app(app, services).observe_request])
     formatting.init_app(app)
     register_error_handlers(app)

@@ -3,7 +3,8 @@
 Identity comes from a configured API token (``Authorization: Bearer ...``, or the signed
 session cookie set by the sign-in form), or from a trusted reverse-proxy header when that is
 enabled. Everyone else is anonymous and sees public articles only. Tokens are compared in
-constant time, and the cookie holds a hash of the token, never the token itself.
+constant time. The cookie holds a random session id, never the token nor anything made
+from it: the server keeps the session (server/signins.py), so signing out ends it.
 
 Roles are ordered: anonymous < tier1 < tier2 < author < admin. Each role may do what the
 roles below it may, so a view states the least role it needs with :func:`requires`.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -32,8 +34,11 @@ from flask import (
     url_for,
 )
 
+from .clients import client_address, client_id
 from .config import ROLES, Config
-from .errors import Forbidden, Unauthorized, wants_json
+from .errors import Forbidden, Unauthorized, Unavailable, wants_json
+from .services import services
+from .signins import SignInLimited, SignIns, SignInsUnavailable
 
 PUBLIC = frozenset({"public"})
 EVERYTHING = frozenset({"public", "internal"})
@@ -46,6 +51,8 @@ ROLE_AUDIENCES = {
 }
 
 RANKS = {role: rank for rank, role in enumerate(("anonymous", *ROLES))}
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
@@ -77,8 +84,11 @@ class Principal:
 ANONYMOUS = Principal("anonymous", "anonymous")
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _token_mac(token: str) -> str:
+    """What a session records of its token: keyed with the app's secret, so the activity
+    file reveals no token, and matched against the configured ones on every request."""
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, b"sign-in\0" + token.encode(), hashlib.sha256).hexdigest()
 
 
 def _role_matching(config: Config, presented: str, form: Callable[[str], str]) -> str | None:
@@ -97,8 +107,18 @@ def _role_for_token(config: Config, token: str) -> str | None:
     return _role_matching(config, token, lambda known: known)
 
 
-def _role_for_digest(config: Config, digest: str) -> str | None:
-    return _role_matching(config, digest, _digest)
+def _signins() -> SignIns:
+    found = services().signins
+    if found is None:
+        raise SignInsUnavailable("this app has no sign-in store")
+    return found
+
+
+def _role_for_session(config: Config, session_id: str) -> str | None:
+    """The role of a live session whose token is still configured. Raises
+    :class:`SignInsUnavailable` when that cannot be known."""
+    token_mac = _signins().token_of(session_id)
+    return _role_matching(config, token_mac, _token_mac) if token_mac else None
 
 
 def identify(config: Config) -> Principal:
@@ -107,11 +127,16 @@ def identify(config: Config) -> Principal:
     if header.lower().startswith("bearer "):
         role = _role_for_token(config, header[7:].strip())
         return Principal(f"token:{role}", role) if role else ANONYMOUS
-    digest = session.get("token_digest")
-    if isinstance(digest, str):
-        role = _role_for_digest(config, digest)
-        if role:
-            return Principal(f"session:{role}", role)
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        try:
+            role = _role_for_session(config, session_id)
+        except SignInsUnavailable as exc:
+            log.warning("session not checked, so not honoured this time: %s", exc)
+        else:
+            if role:
+                return Principal(f"session:{role}", role)
+            del session["sid"]  # ended: this browser is signed out
     if config.proxy_user_header:
         user = request.headers.get(config.proxy_user_header, "").strip()
         if user:
@@ -164,7 +189,7 @@ def visitor() -> str:
     if request.headers.get("Authorization") is None and not wants_json():
         known = session["visitor"] = secrets.token_urlsafe(12)
         return known
-    seed = f"{current_principal().name}|{request.remote_addr}"
+    seed = f"{current_principal().name}|{client_address()}"
     return "h:" + hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
@@ -182,22 +207,34 @@ def init_app(app: Flask) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
-    """Sign in with an API token so the browser sees what the token's role may see."""
-    error = None
-    if request.method == "POST":
-        token = request.form.get("token", "").strip()
+    """Sign in with an API token so the browser sees what the token's role may see.
+    Failed attempts are limited per client address: 429, with Retry-After."""
+    if request.method == "GET":
+        return render_template("auth/login.html", error=None)
+    token = request.form.get("token", "").strip()
+    try:
+        signins = _signins()
+        attempt = signins.charge(client_id())
         role = _role_for_token(current_app.config["KB"], token) if token else None
         if role:
-            kept = session.get("visitor")
-            session.clear()
-            session["token_digest"] = _digest(token)
-            if kept:
-                session["visitor"] = kept
-            session.permanent = True
-            return redirect(safe_next(request.args.get("next", "")))
-        error = "That token is not valid."
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error), status
+            signins.forgive(attempt)
+            started = signins.start(_token_mac(token))
+    except SignInLimited as exc:
+        wait = str(exc.retry_after)
+        error = f"Too many failed sign-ins from your address: try again in {wait} seconds."
+        return render_template("auth/login.html", error=error), 429, {"Retry-After": wait}
+    except SignInsUnavailable as exc:
+        log.warning("sign-in refused: %s", exc)
+        raise Unavailable("Signing in is not possible right now; please try again later.") from exc
+    if not role:
+        return render_template("auth/login.html", error="That token is not valid."), 401
+    kept = session.get("visitor")
+    session.clear()  # a new session id, and a new form token, for the new role
+    session["sid"] = started
+    if kept:
+        session["visitor"] = kept
+    session.permanent = True
+    return redirect(safe_next(request.args.get("next", "")))
 
 
 _NOT_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -214,5 +251,16 @@ def safe_next(target: str) -> str:
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
+    """Sign out: the session ends on the server, so copies of the cookie stop working too."""
+    session_id = session.get("sid")
     session.clear()
+    if isinstance(session_id, str):
+        try:
+            _signins().end(session_id)
+        except SignInsUnavailable as exc:
+            log.warning("sign-out not recorded: %s", exc)
+            raise Unavailable(
+                "This browser is signed out, but the server could not end the session; "
+                "copies of its cookie work until it expires."
+            ) from exc
     return redirect(url_for("search.index"))

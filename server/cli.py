@@ -153,12 +153,13 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
         _allow_open_files(config.connection_limit + 256)  # + the index's files, the log, git
         # waitress reads each request whole before a thread sees it, so a client that sends
         # slowly or not at all costs a connection, not a thread; poll(), unlike select(),
-        # has no 1,024-descriptor ceiling
+        # has no 1,024-descriptor ceiling. Forwarding headers reach the app, which believes
+        # only trusted_proxy's (clients.py).
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads,
                        connection_limit=config.connection_limit,
                        channel_timeout=config.idle_timeout, cleanup_interval=5,
                        asyncore_use_poll=True, ident="kb-search",
-                       clear_untrusted_proxy_headers=True)  # fmt: skip
+                       clear_untrusted_proxy_headers=False)  # fmt: skip
     finally:
         services.close()
 

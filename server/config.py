@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .clients import proxy_networks
+
 ROLES = ("tier1", "tier2", "author", "admin")
 AUDIENCES = ("public", "internal")
 CONFIG_FILE_ENV = "KB_CONFIG"
@@ -79,6 +81,13 @@ class Config:
         "`kb-admins:admin,kb-writers:author`. A user gets the highest role of their groups, "
         "and at least proxy_role.",
     )
+    trusted_proxy: str = _setting(
+        "",
+        "Addresses or networks of the reverse proxy in front, comma-separated, e.g. "
+        "`127.0.0.1`. On its connections X-Forwarded-For names the client (for limits and "
+        "logs) and X-Forwarded-Proto says whether it used https; from anyone else both "
+        "headers are ignored. Empty: nobody's are believed.",
+    )
     watch: bool = _setting(True, "Watch kb_dir and index changes as they are saved.")
     debounce_ms: int = _setting(
         100, "Quiet time after the last file event before indexing a burst."
@@ -89,6 +98,12 @@ class Config:
     )
     secret_key: str = _setting(
         "", "Signs session cookies. Generated and kept in index_dir when empty."
+    )
+    session_cookie_secure: str = _setting(
+        "auto",
+        "Secure flag of the session cookie: auto (when the request came over https, "
+        "directly or per X-Forwarded-Proto from trusted_proxy) or always (for TLS in "
+        "front of a proxy that does not say so).",
     )
     log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
     log_format: str = _setting(
@@ -114,7 +129,9 @@ class Config:
         180, "Search events and clicks older than this are deleted (feedback is kept)."
     )
     feedback_per_hour: int = _setting(
-        30, "Feedback a single visitor may give per hour; more is refused with 429."
+        30,
+        "Articles a single visitor, or client address, may rate per hour (changing a vote "
+        "does not count); more is refused with 429.",
     )
     escalation_url: str = _setting(
         "",
@@ -229,6 +246,12 @@ def _validate(config: Config) -> list[str]:
             problems.append(
                 f"proxy_group_roles: {group}:{role} must be group:role, roles {', '.join(ROLES)}"
             )
+    try:
+        proxy_networks(config.trusted_proxy)
+    except ValueError as exc:
+        problems.append(f"trusted_proxy: {exc}")
+    if config.session_cookie_secure not in ("auto", "always"):
+        problems.append("session_cookie_secure: must be auto or always")
     if config.activity_retention_days < 1:
         problems.append("activity_retention_days: must be 1 or more")
     if config.feedback_per_hour < 1:

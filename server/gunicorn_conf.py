@@ -33,6 +33,7 @@ threads = _config.threads
 worker_class = "gthread"
 proc_name = "kb-search"
 accesslog = None  # the app logs every request itself, with its worker's pid (server/logs.py)
+forwarded_allow_ips = ""  # gunicorn believes no forwarding headers: the app decides (clients.py)
 control_socket_disable = True  # unused; its default path, in $HOME, would be every instance's
 
 

@@ -9,6 +9,7 @@ from flask import current_app
 from indexer import ArticleError, Indexer, KnowledgeBase, Syncer, Watcher, read_status
 
 from .activity import Activity
+from .signins import SignIns
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Services:
     watcher: Watcher | None = None  # present when this process watches kb_dir
     activity: Activity | None = None  # search events and feedback; set by the app factory
     syncer: Syncer | None = None  # pulls kb_dir's clone (interval, webhook); read replicas
+    signins: SignIns | None = None  # browsers' sessions; set by the app factory
 
     def close(self) -> None:
         """The process is stopping (kb serve, a gunicorn worker): write the queued searches and

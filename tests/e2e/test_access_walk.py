@@ -18,12 +18,10 @@ The same walk as tier 2 must see them, which proves the check can see a leak.
 
 from __future__ import annotations
 
-import base64
 import html
 import http.client
 import json
 import re
-import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +40,7 @@ from server.insights import REPORT_SLUGS
 
 from ..conftest import LiveServer, start_server, stop_server
 from ..fixtures import MARKER, TIER1_TOKEN, TIER2_TOKEN, git, make_kb_repo, write
+from ..forms import browser_session, session_payload
 
 NAMES = ("alpha", "bravo", "charlie")
 FIELDS = ("title", "body", "heading", "tag", "system", "err", "alias", "owner", "code", "image",
@@ -430,18 +429,26 @@ class Answer:
 
 @dataclass
 class Visitor:
-    """Who walks: a name, a role, and the headers that make them who they are."""
+    """Who walks: a name, a role, the headers that make them who they are, and the browser
+    session their forms are sent with (its cookie and the form token its pages carry)."""
 
     name: str
     role: str
     headers: dict[str, str] = field(default_factory=dict)
+    form_session: tuple[str, str] = ("", "")
 
     def takes(self, probe: Probe) -> bool:
-        """Signed-in browsers walk the pages and what the pages' script calls; API clients
-        send a token (the cookie is read the same way on every route)."""
-        if "Cookie" not in self.headers or not probe.endpoint.startswith("api."):
+        """Signed-in browsers walk the pages and what the pages' script calls, but do not
+        sign out (test_sessions.py does); API clients send a token (the cookie is read the
+        same way on every route)."""
+        if "Cookie" not in self.headers:
             return True
-        return probe.endpoint in ("api.search", "api.autocomplete")
+        if probe.endpoint == "auth.logout":
+            return probe.kind == "wrong-method"
+        return not probe.endpoint.startswith("api.") or probe.endpoint in (
+            "api.search",
+            "api.autocomplete",
+        )
 
 
 class Connection:
@@ -479,39 +486,34 @@ def request(conn: Connection, visitor: Visitor, probe: Probe) -> Answer:
         body = json.dumps(probe.json_body).encode()
         headers["Content-Type"] = "application/json"
     elif probe.form is not None:
-        body = urlencode(probe.form).encode()
+        cookie, token = visitor.form_session
+        if cookie:
+            headers.setdefault("Cookie", cookie)
+        body = urlencode(probe.form | {"csrf_token": token}).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     return conn.send(probe.method, probe.path, headers, body)
 
 
-def sign_in(server: LiveServer, token: str) -> str:
-    """Sign in through /login as a browser would; the session cookie that comes back."""
-    conn = Connection(server.url)
-    try:
-        answer = conn.send(
-            "POST",
-            "/login",
-            {"Content-Type": "application/x-www-form-urlencoded"},
-            urlencode({"token": token}).encode(),
-        )
-    finally:
-        conn.close()
-    assert answer.status == 302, answer
-    cookie = next(v for k, v in answer.headers if k.lower() == "set-cookie")
-    return cookie.split(";", 1)[0]
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
-def session_payload(cookie_header: str) -> str:
-    """The readable content of Flask's signed session cookie (it is signed, not encrypted)."""
-    value = cookie_header.split(";", 1)[0].partition("=")[2].strip('"')
-    compressed = value.startswith(".")
-    payload = value.lstrip(".").split(".", 1)[0]
+def signed_in(server: LiveServer, name: str, role: str, token: str) -> Visitor:
+    cookie, form_token = browser_session(server.url, token)
+    return Visitor(name, role, {"Cookie": cookie}, (cookie, form_token))
+
+
+RANDOM_IN_SESSION = ("visitor", "csrf", "sid")  # random ids, which may spell anything
+
+
+def readable_session(cookie_header: str) -> str:
+    """What the session cookie says (it is signed, not encrypted), without its random ids."""
     try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        data = json.loads(zlib.decompress(raw) if compressed else raw)
-    except (ValueError, zlib.error):
+        data = json.loads(session_payload(cookie_header))
+    except ValueError:
         return ""
-    data.pop("visitor", None)  # a random id, which may spell anything
+    for name in RANDOM_IN_SESSION:
+        data.pop(name, None)
     return json.dumps(data)
 
 
@@ -521,7 +523,7 @@ def internal_words(answer: Answer) -> set[str]:
     seen = [text, html.unescape(text), unquote_plus(text)]
     for name, value in answer.headers:
         if name.lower() == "set-cookie":  # signed and random: only its content can leak
-            seen.append(session_payload(value))
+            seen.append(readable_session(value))
         else:
             seen += [value, unquote_plus(value)]
     return {word.lower() for part in seen for word in INTERNAL.findall(part)}
@@ -630,11 +632,11 @@ def test_no_route_leaks_internal_articles_to_anonymous_or_tier1(
         "FILLERS in tests/e2e/test_access_walk.py):\n" + "\n".join(unbuildable)
     )
     visitors = [
-        Visitor("anonymous", "anonymous"),
-        Visitor("tier1 (token)", "tier1", {"Authorization": f"Bearer {TIER1_TOKEN}"}),
-        Visitor("tier1 (signed in)", "tier1", {"Cookie": sign_in(walk_server, TIER1_TOKEN)}),
-        Visitor("tier2 (token)", "tier2", {"Authorization": f"Bearer {TIER2_TOKEN}"}),
-        Visitor("tier2 (signed in)", "tier2", {"Cookie": sign_in(walk_server, TIER2_TOKEN)}),
+        Visitor("anonymous", "anonymous", {}, browser_session(walk_server.url)),
+        Visitor("tier1 (token)", "tier1", bearer(TIER1_TOKEN), browser_session(walk_server.url)),
+        signed_in(walk_server, "tier1 (signed in)", "tier1", TIER1_TOKEN),
+        Visitor("tier2 (token)", "tier2", bearer(TIER2_TOKEN), browser_session(walk_server.url)),
+        signed_in(walk_server, "tier2 (signed in)", "tier2", TIER2_TOKEN),
     ]
     with ThreadPoolExecutor(max_workers=3) as pool:
         walks = dict(

@@ -396,6 +396,44 @@ def test_giving_feedback_counts_one_vote_and_keeps_the_comment(
     ]
 
 
+def least_helpful(server: LiveServer) -> list[tuple[str, str]]:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    status_code, body = server.get("/admin/insights/least-helpful.csv", headers=admin)
+    assert status_code == 200
+    return [(r["id"], r["not helpful"]) for r in csv.DictReader(io.StringIO(body.decode()))]
+
+
+def test_forms_work_without_javascript_and_another_sites_copy_is_refused(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    """A reader without JavaScript sends the page's own forms; a page on another site that
+    posts the same fields (with the reader's browser) is refused, and counts nothing."""
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto("/kb/KB-2001")
+        page.get_by_role("button", name="No", exact=True).click()
+        page.wait_for_url(re.compile(r"/kb/KB-2001#feedback$"))
+        expect(page.get_by_text("Thanks for your feedback.")).to_be_visible()
+        assert least_helpful(live_server) == [("KB-2001", "1")]
+
+        forged = (
+            f'<form method="post" action="{live_server.url}/kb/KB-2002/feedback">'
+            '<input type="hidden" name="helpful" value="no"><button>Claim your prize</button></form>'
+        )
+        context.route("http://prizes.example/", lambda route: route.fulfill(
+            status=200, content_type="text/html", body=forged))  # fmt: skip
+        page.goto("http://prizes.example/")
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="Claim your prize").click()
+        assert navigation.value.status == 400
+        expect(page.locator("main")).to_contain_text("reload the page")
+        assert least_helpful(live_server) == [("KB-2001", "1")]
+    finally:
+        context.close()
+
+
 def test_an_admin_reads_the_insights(page: Any) -> None:
     page.goto("/?q=glitter+printer+jam")
     page.goto("/?q=0x80070005")

@@ -29,6 +29,7 @@ from indexer.articles import MAX_ARTICLE_BYTES
 
 from ..conftest import LiveServer, start_server, stop_server
 from ..fixtures import ADMIN_TOKEN, AUTHOR_TOKEN, TIER1_TOKEN, TIER2_TOKEN, git, make_kb_repo, write
+from ..forms import browser_session, form_posting_to
 
 SECRET = "plutoniumsecretword"  # only in files outside the kb folder
 OUTSIDE_WORD = "zorgmundbunker"  # also only outside: searched for, where SECRET would echo
@@ -487,9 +488,12 @@ def _same_site(server: LiveServer, location: str) -> bool:
 def test_sign_in_and_feedback_never_redirect_off_site(hostile: LiveServer, target: str) -> None:
     """?next= after sign-in and the feedback form's return_to: never another site, and a
     newline in them is not a server error."""
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
-    sign_in = urllib.parse.urlencode({"token": TIER1_TOKEN}).encode()
-    vote = urllib.parse.urlencode({"helpful": "yes", "return_to": target}).encode()
+    cookie, form_token = browser_session(hostile.url)
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    sign_in = urllib.parse.urlencode({"token": TIER1_TOKEN, "csrf_token": form_token}).encode()
+    vote = urllib.parse.urlencode(
+        {"helpful": "yes", "return_to": target, "csrf_token": form_token}
+    ).encode()
     signed = raw(
         hostile, "POST", "/login?" + urllib.parse.urlencode({"next": target}), form, sign_in
     )
@@ -507,7 +511,8 @@ def test_no_token_or_session_cookie_ever_reaches_the_log(hostile: LiveServer) ->
     then the log (at DEBUG) is searched for every token and the session cookie."""
     wrong = "wrong-token-that-must-not-be-logged-0123"
     tokens = [TIER1_TOKEN, TIER2_TOKEN, AUTHOR_TOKEN, ADMIN_TOKEN, wrong]
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    browser, form_token = browser_session(hostile.url)
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": browser}
     cookies = []
     for token in tokens:
         bearer = {"Authorization": f"Bearer {token}"}
@@ -519,8 +524,8 @@ def test_no_token_or_session_cookie_ever_reaches_the_log(hostile: LiveServer) ->
         posting = bearer | {"Content-Type": "application/json"}
         assert raw(hostile, "POST", "/api/suggest", posting, b'{"subject": ').status == 400
         assert raw(hostile, "POST", "/api/suggest", posting, b" " * 1_100_000).status == 413
-        signed = raw(hostile, "POST", "/login?next=/kb/KB-2003", form,
-                     urllib.parse.urlencode({"token": token}).encode())  # fmt: skip
+        sign_in = urllib.parse.urlencode({"token": token, "csrf_token": form_token})
+        signed = raw(hostile, "POST", "/login?next=/kb/KB-2003", form, sign_in.encode())
         if token == wrong:
             assert signed.status == 401
             continue
@@ -529,13 +534,18 @@ def test_no_token_or_session_cookie_ever_reaches_the_log(hostile: LiveServer) ->
         cookies.append(cookie.partition("=")[2])
         for path in ("/", "/kb/KB-2003", "/api/autocomplete?q=etc", "/admin/insights"):
             assert get(hostile, path, {"Cookie": cookie}).status < 500
-        assert raw(hostile, "POST", "/logout", {"Cookie": cookie}).status == 302
+        page = get(hostile, "/", {"Cookie": cookie})  # its sign-out form carries a token
+        cookie = page.headers.get("Set-Cookie", cookie).split(";", 1)[0]
+        sign_out = form_posting_to(page.text, "/", "/logout")
+        posted = raw(hostile, "POST", "/logout", form | {"Cookie": cookie},
+                     urllib.parse.urlencode(sign_out.fields).encode())  # fmt: skip
+        assert posted.status == 302
 
     # the request log has caught up once our last request is in it
     text = wait_for_log(hostile, "/logout")
     assert "/logout" in text
     for secret in [*tokens, *cookies]:
         assert secret not in text, "a token or session cookie is in the server log"
-    # and each token's hash, which the cookie carries, is not there either
+    # nor any token's plain hash (the cookie carried one once; now it holds a random id)
     for token in tokens:
         assert hashlib.sha256(token.encode()).hexdigest() not in text

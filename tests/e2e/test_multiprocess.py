@@ -31,6 +31,7 @@ from indexer.status import STATUS_FILE
 from ..conftest import wait_until
 from ..figures import report
 from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
+from ..forms import Browser, form_posting_to
 
 TIER2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
 WORKERS = 2
@@ -221,14 +222,9 @@ def test_every_worker_finds_an_edit_within_a_second(layout: Layout) -> None:
 
 
 def test_a_session_signed_by_one_worker_is_honoured_by_the_other(layout: Layout) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", layout.port, timeout=20)
-    conn.request("POST", "/login", body=urlencode({"token": TIER2_TOKEN}),
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    assert response.status == 302
-    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    browser = Browser(f"http://127.0.0.1:{layout.port}")
+    assert browser.submit("/login", "/login", token=TIER2_TOKEN).status == 302
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
     # no token, only the cookie: the page needs tier 2, so a worker with another key would
     # send the visitor to sign in (302)
     pages = until_both_workers(layout, "/problems", {"Cookie": cookie})
@@ -264,3 +260,39 @@ def test_workers_report_what_the_writer_publishes(layout: Layout) -> None:
         body = json.loads(answer.body)
         assert body["status"] == "not indexing" and "has not reported" in body["message"]
     assert all(a.status == 200 for a in until_both_workers(layout, search_path("outlook")))
+
+
+def test_signing_out_ends_the_session_in_every_worker(layout: Layout) -> None:
+    """A copy of the cookie (taken from a shared PC, a proxy log) dies with the sign-out,
+    whichever worker answers it next."""
+    browser = Browser(f"http://127.0.0.1:{layout.port}")
+    assert browser.submit("/login", "/login", token=TIER2_TOKEN).status == 302
+    copied = {"Cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items())}
+    assert {a.status for a in until_both_workers(layout, "/problems", copied)} == {200}
+    assert browser.submit("/", "/logout").status == 302
+    assert {a.status for a in until_both_workers(layout, "/problems", copied)} == {302}
+
+
+def test_failed_sign_ins_are_counted_across_workers(layout: Layout) -> None:
+    browser = Browser(f"http://127.0.0.1:{layout.port}")
+    form = form_posting_to(browser.get("/login").text, "/login", "/login")
+
+    def attempt(n: int) -> tuple[str, int]:
+        request_id = f"guess-{n}"
+        answer = browser.request("POST", form.action,
+                                 urlencode(form.filled(token=f"wrong-{n}")).encode(),
+                                 {"Content-Type": "application/x-www-form-urlencoded",
+                                  "X-Request-ID": request_id})  # fmt: skip
+        return request_id, answer.status
+
+    assert [attempt(n)[1] for n in range(10)] == [401] * 10
+    refused: dict[str, int] = {}
+    for n in range(10, 200):
+        request_id, status = attempt(n)
+        refused[request_id] = status
+        workers = {layout.pids().get(r) for r in refused}
+        if len(workers - {None}) == WORKERS:
+            break
+    assert set(refused.values()) == {429}
+    wait_until(lambda: set(refused) <= set(layout.pids()))  # the log has caught up
+    assert len({layout.pids()[r] for r in refused}) == WORKERS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -62,11 +63,11 @@ def test_the_same_query_later_is_a_new_search(tmp_path: Path) -> None:
 
 def test_a_double_click_counts_once_and_a_new_mind_replaces_the_vote(tmp_path: Path) -> None:
     activity = Activity(tmp_path / "a.db")
-    assert activity.feedback("KB-1", "v1", helpful=False, comment="step 3 is wrong") is True
-    assert activity.feedback("KB-1", "v1", helpful=False) is False
+    assert activity.feedback("KB-1", "v1", "c1", helpful=False, comment="step 3 is wrong") is True
+    assert activity.feedback("KB-1", "v1", "c1", helpful=False) is False
     assert activity.votes("KB-1") == (0, 1)
-    activity.feedback("KB-1", "v1", helpful=True)
-    activity.feedback("KB-1", "v2", helpful=True)
+    activity.feedback("KB-1", "v1", "c1", helpful=True)
+    activity.feedback("KB-1", "v2", "c2", helpful=True)
     assert activity.votes("KB-1") == (2, 0)
     with activity.reading() as connection:
         (comment,) = connection.execute(
@@ -78,11 +79,35 @@ def test_a_double_click_counts_once_and_a_new_mind_replaces_the_vote(tmp_path: P
 def test_feedback_is_rate_limited_per_visitor(tmp_path: Path) -> None:
     activity = Activity(tmp_path / "a.db", feedback_per_hour=3)
     for n in range(3):
-        activity.feedback(f"KB-{n}", "v1", helpful=True)
+        activity.feedback(f"KB-{n}", "v1", "c1", helpful=True)
     with pytest.raises(FeedbackLimited):
-        activity.feedback("KB-9", "v1", helpful=True)
-    activity.feedback("KB-0", "v1", helpful=False)  # changing a vote is not more feedback
-    activity.feedback("KB-9", "v2", helpful=True)  # others are not affected
+        activity.feedback("KB-9", "v1", "c1", helpful=True)
+    activity.feedback("KB-0", "v1", "c1", helpful=False)  # changing a vote is not more feedback
+    activity.feedback("KB-9", "v2", "c2", helpful=True)  # others are not affected
+
+
+def test_feedback_is_rate_limited_per_client_address_whoever_the_visitor(tmp_path: Path) -> None:
+    activity = Activity(tmp_path / "a.db", feedback_per_hour=3)
+    for n in range(3):
+        activity.feedback("KB-1", f"new-visitor-{n}", "c1", helpful=False)
+    with pytest.raises(FeedbackLimited):
+        activity.feedback("KB-1", "yet-another-visitor", "c1", helpful=False)
+    assert activity.votes("KB-1") == (0, 3)
+
+
+def test_a_store_made_before_client_addresses_were_kept_takes_feedback(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.executescript(
+            "CREATE TABLE feedback (article_id TEXT NOT NULL, voter TEXT NOT NULL, "
+            "helpful INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL, "
+            "PRIMARY KEY (article_id, voter));"
+            f"INSERT INTO feedback VALUES ('KB-1', 'v0', 1, '', {time.time()});"
+        )
+    activity = Activity(path)
+    assert activity.problem is None
+    assert activity.feedback("KB-1", "v1", "c1", helpful=False) is True
+    assert activity.votes("KB-1") == (1, 1)
 
 
 def test_an_unwritable_store_is_reported_and_searches_go_on(tmp_path: Path) -> None:
@@ -93,7 +118,7 @@ def test_an_unwritable_store_is_reported_and_searches_go_on(tmp_path: Path) -> N
     search(activity, "vpn")  # dropped quietly
     assert activity.flush()
     with pytest.raises(ActivityUnavailable):
-        activity.feedback("KB-1", "v1", helpful=True)
+        activity.feedback("KB-1", "v1", "c1", helpful=True)
 
 
 def test_old_events_are_pruned(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from indexer import Indexer
 
 from ..fixtures import MARKER, TIER1_TOKEN, TIER2_TOKEN, write
+from ..forms import submit
 
 
 def test_search_contract(client: FlaskClient) -> None:
@@ -110,10 +111,10 @@ def test_healthz_tells_others_nothing_internal_articles_move(
 
 def test_sign_in_with_a_token_shows_internal_articles(client: FlaskClient) -> None:
     assert client.get("/kb/KB-2003").status_code == 404
-    assert client.post("/login", data={"token": "wrong"}).status_code == 401
-    assert client.post("/login", data={"token": TIER2_TOKEN}).status_code == 302
+    assert submit(client, "/login", "/login", token="wrong").status_code == 401
+    assert submit(client, "/login", "/login", token=TIER2_TOKEN).status_code == 302
     assert client.get("/kb/KB-2003").status_code == 200
-    client.post("/logout")
+    submit(client, "/kb/KB-2003", "/logout")
     assert client.get("/kb/KB-2003").status_code == 404
 
 

@@ -44,3 +44,10 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in SETTINGS:
         assert f"KB_{name.upper()}" in readme, f"KB_{name.upper()} is not documented in README.md"
+
+
+def test_trusted_proxy_and_cookie_settings_are_checked() -> None:
+    assert load_config(environ={"KB_TRUSTED_PROXY": "127.0.0.1, 10.0.0.0/8"}).trusted_proxy
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={"KB_TRUSTED_PROXY": "proxy.example", "KB_SESSION_COOKIE_SECURE": "no"})
+    assert "trusted_proxy" in str(caught.value) and "session_cookie_secure" in str(caught.value)

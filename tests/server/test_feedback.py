@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from server.services import Services
 
 from ..fixtures import TIER2_TOKEN
+from ..forms import form_posting_to, submit
 
 
 def votes(app: Flask, article_id: str) -> tuple[int, int]:
@@ -24,13 +25,15 @@ def test_a_double_click_is_counted_once(app: Flask, client: FlaskClient) -> None
 
 
 def test_the_form_works_without_javascript(app: Flask, client: FlaskClient) -> None:
-    sent = client.post("/kb/KB-2001/feedback", data={"helpful": "no", "comment": "Step 2 fails"})
+    sent = submit(client, "/kb/KB-2001", "/kb/KB-2001/feedback", helpful="no",
+                  comment="Step 2 fails")  # fmt: skip
     assert sent.status_code == 302
     assert sent.headers["Location"] == "/kb/KB-2001#feedback"
     page = client.get("/kb/KB-2001").text
     assert "Thanks for your feedback." in page
     assert votes(app, "KB-2001") == (0, 1)
-    assert client.post("/kb/KB-2001/feedback", data={"helpful": "maybe"}).status_code == 400
+    maybe = submit(client, "/kb/KB-2001", "/kb/KB-2001/feedback", helpful="maybe")
+    assert maybe.status_code == 400 and "Choose yes or no" in maybe.text
 
 
 def test_feedback_on_an_aliased_article_counts_for_the_article(
@@ -43,7 +46,8 @@ def test_hidden_articles_take_no_feedback_from_those_who_cannot_see_them(
     client: FlaskClient,
 ) -> None:
     assert client.post("/api/articles/KB-2003/feedback", json={"helpful": True}).status_code == 404
-    assert client.post("/kb/KB-2003/feedback", data={"helpful": "yes"}).status_code == 404
+    form = form_posting_to(client.get("/kb/KB-2001").text, "/kb/KB-2001", "/feedback")
+    assert client.post("/kb/KB-2003/feedback", data=form.filled(helpful="yes")).status_code == 404
     tier2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
     sent = client.post("/api/articles/KB-2003/feedback", json={"helpful": True}, headers=tier2)
     assert sent.status_code == 201
@@ -57,7 +61,7 @@ def test_too_much_feedback_is_refused_politely(app: Flask, client: FlaskClient) 
     refused = client.post("/api/articles/KB-2002/feedback", json={"helpful": True})
     assert refused.status_code == 429
     assert "enough feedback" in refused.json["error"]["message"]
-    form = client.post("/kb/network/dns-forwarders/feedback", data={"helpful": "yes"})
+    form = submit(client, "/kb/network/dns-forwarders", "/feedback", helpful="yes")
     assert "enough feedback" in client.get(form.headers["Location"]).text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from ..fixtures import ADMIN_TOKEN, MARKER, TIER1_TOKEN, TIER2_TOKEN
+from ..forms import submit
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -36,11 +37,11 @@ def test_problems_page_is_for_tier2_and_above(client: FlaskClient) -> None:
 
 
 def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(client: FlaskClient) -> None:
-    signed = client.post("/login?next=/admin/insights", data={"token": ADMIN_TOKEN})
+    signed = submit(client, "/login?next=/admin/insights", "/login", token=ADMIN_TOKEN)
     assert signed.headers["Location"] == "/admin/insights"
     assert client.get("/admin/insights").status_code == 200
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
-        away = client.post(f"/login?next={target}", data={"token": ADMIN_TOKEN})
+        away = submit(client, f"/login?next={target}", "/login", token=ADMIN_TOKEN)
         assert away.headers["Location"] == "/"
 
 

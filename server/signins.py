@@ -1,0 +1,171 @@
+"""Browser sign-ins, kept on the server: the session cookie holds only a random id.
+
+So a session ends for every copy of its cookie, in every worker and process sharing the
+activity file (SQLite in WAL mode), when the reader signs out, when it has been idle for
+``idle_seconds``, and ``lifetime_seconds`` after sign-in however busy it is. The row holds
+a hash of the id (the file signs nobody in) and an HMAC of the token under the app's key
+(the file reveals no token), which auth.py matches against the configured tokens on every
+request, so a token taken out of the configuration signs its sessions out too.
+
+Failed sign-ins are counted here as well, per client address and in the same file, so
+the limit holds across workers: a token cannot be guessed at speed, and a client that
+keeps trying only delays itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from .activity import connect
+
+log = logging.getLogger(__name__)
+
+# A working day: sign in once a shift, and a copied cookie is good for a shift at most.
+LIFETIME_SECONDS = 12 * 3600
+# Long enough for a meeting or lunch away from the desk; a browser left open on a shared PC
+# overnight is signed out.
+IDLE_SECONDS = 2 * 3600
+SEEN_EVERY_SECONDS = 60  # a session in use is marked as such at most once a minute (a write)
+FAILED_PER_MINUTE = 10  # a person mistyping a pasted token needs far fewer
+MINUTE = 60.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS signins (
+    id TEXT PRIMARY KEY,          -- sha256 of the random id in the browser's cookie
+    token TEXT NOT NULL,          -- HMAC of the token under the app's key, never the token
+    started REAL NOT NULL,        -- unix time
+    seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS failed_signins (
+    client TEXT NOT NULL,         -- keyed hash of the client's address (server/clients.py)
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failed_signins_client ON failed_signins (client, at);
+CREATE INDEX IF NOT EXISTS failed_signins_at ON failed_signins (at);
+"""
+
+
+class SignInsUnavailable(Exception):
+    """The activity file cannot be read or written: nobody can be signed in by cookie."""
+
+
+class SignInLimited(Exception):
+    """Too many failed sign-ins from this client in the last minute."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def _key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SignIns:
+    """The live sessions, in the activity file."""
+
+    def __init__(self, path: Path, lifetime_seconds: float = LIFETIME_SECONDS,
+                 idle_seconds: float = IDLE_SECONDS) -> None:  # fmt: skip
+        self.path = Path(path)
+        self.lifetime_seconds = lifetime_seconds
+        self.idle_seconds = idle_seconds
+        self.problem: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(connect(self.path)) as connection:
+                connection.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            self.problem = f"sign-in store {self.path} cannot be written: {exc}"
+            log.warning("%s; browsers cannot sign in (API tokens still work)", self.problem)
+
+    def start(self, token_mac: str) -> str:
+        """A new session for the token with that HMAC; the id for the browser's cookie.
+        Sessions that have ended are deleted on the way."""
+        session_id = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._connection() as connection:
+            connection.execute(
+                "DELETE FROM signins WHERE started <= ? OR seen <= ?",
+                (now - self.lifetime_seconds, now - self.idle_seconds),
+            )
+            connection.execute(
+                "INSERT INTO signins VALUES (?, ?, ?, ?)", (_key(session_id), token_mac, now, now)
+            )
+        return session_id
+
+    def token_of(self, session_id: str) -> str | None:
+        """The token HMAC of a live session, or None if it has ended (or never was)."""
+        now = time.time()
+        with self._connection() as connection:
+            row = connection.execute(
+                "SELECT token, started, seen FROM signins WHERE id = ?", (_key(session_id),)
+            ).fetchone()
+            if row is None:
+                return None
+            token_mac, started, seen = row
+            if now - started >= self.lifetime_seconds or now - seen >= self.idle_seconds:
+                return None
+            if now - seen >= SEEN_EVERY_SECONDS:
+                connection.execute(
+                    "UPDATE signins SET seen = ? WHERE id = ?", (now, _key(session_id))
+                )
+        return token_mac
+
+    def charge(self, client: str) -> int:
+        """Count a sign-in attempt against ``client`` before its token is checked, so
+        guesses sent in parallel cannot overtake the count; the attempt's id, for
+        :meth:`forgive` if the token is right. Raises :class:`SignInLimited`."""
+        with self._connection() as connection:
+            self._refuse_if_limited(connection, client)  # reads only: a flood takes no lock
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                self._refuse_if_limited(connection, client)
+                now = time.time()
+                connection.execute("DELETE FROM failed_signins WHERE at <= ?", (now - MINUTE,))
+                attempt = connection.execute(
+                    "INSERT INTO failed_signins VALUES (?, ?)", (client, now)
+                ).lastrowid
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        assert attempt is not None
+        return attempt
+
+    def forgive(self, attempt: int) -> None:
+        """The token was right: the attempt was no failure."""
+        with self._connection() as connection:
+            connection.execute("DELETE FROM failed_signins WHERE rowid = ?", (attempt,))
+
+    @staticmethod
+    def _refuse_if_limited(connection: sqlite3.Connection, client: str) -> None:
+        now = time.time()
+        recent = connection.execute(
+            "SELECT at FROM failed_signins WHERE client = ? AND at > ? ORDER BY at DESC LIMIT ?",
+            (client, now - MINUTE, FAILED_PER_MINUTE),
+        ).fetchall()
+        if len(recent) >= FAILED_PER_MINUTE:  # the oldest of them leaves the minute first
+            raise SignInLimited(max(1, math.ceil(recent[-1][0] + MINUTE - now)))
+
+    def end(self, session_id: str) -> None:
+        """Sign out: the session stops working for every copy of its cookie."""
+        with self._connection() as connection:
+            connection.execute("DELETE FROM signins WHERE id = ?", (_key(session_id),))
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self.problem:
+            raise SignInsUnavailable(self.problem)
+        try:
+            with closing(connect(self.path)) as connection:
+                yield connection
+        except sqlite3.Error as exc:
+            raise SignInsUnavailable(f"sign-in store {self.path}: {exc}") from exc
