@@ -113,6 +113,7 @@ class ProductionLayout:
             "KB_KB_DIR": str(kb_dir), "KB_INDEX_DIR": str(folder / "index"),
             "KB_HOST": "127.0.0.1", "KB_PORT": str(upstream),
             "KB_ACTIVITY_DB": str(folder / "activity.sqlite3"), "KB_LOG_LEVEL": "WARNING",
+            "KB_TRUSTED_PROXY": "127.0.0.1",  # nginx, as the README says to set it
         } | (env or {})  # fmt: skip
         self._watch_log = (folder / "watch.log").open("ab")
         self.watch = subprocess.Popen([sys.executable, "-m", "server", "watch"], cwd=folder,

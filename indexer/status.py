@@ -32,7 +32,7 @@ class WriterStatus:
     lag_seconds: float
     last_error: str = ""
     problems: list[dict[str, Any]] = field(default_factory=list)  # ArticleError.as_dict()
-    busy_seconds: float = 0.0  # how long the batch being written has run; 0 between batches
+    busy_seconds: float = 0.0  # how long batches have been written without a pause; 0 if idle
 
     @property
     def silent_for(self) -> float:

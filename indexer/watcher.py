@@ -101,7 +101,7 @@ class Watcher(FileSystemEventHandler):
 
     @property
     def busy_seconds(self) -> float:
-        """How long the batch being written has run; 0 between batches."""
+        """How long the writer has been writing batches without a pause; 0 when idle."""
         started = self._batch_started
         return 0.0 if started is None else time.monotonic() - started
 
@@ -217,14 +217,19 @@ class Watcher(FileSystemEventHandler):
             batch = (set(self._pending), self._reconcile, self._git_moved, False)
             # still pending for /healthz until written: a long batch is not "nothing to do"
             self._in_batch = len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
-            self._batch_started = time.monotonic()
+            if self._batch_started is None:
+                self._batch_started = time.monotonic()
             self._pending.clear()
             self._reconcile = self._git_moved = False
             return batch
 
     def _batch_done(self) -> None:
+        """The batch is written; batches that follow one another without a pause count as
+        one busy spell (a large pull arrives as several)."""
         with self._cond:
-            self._in_batch, self._batch_started = 0, None
+            self._in_batch = 0
+            if not self._has_work():
+                self._batch_started = None
 
     def _apply(self, paths: set[str], reconcile: bool, git_moved: bool, merge: bool) -> None:
         if merge:
