@@ -63,12 +63,14 @@ T = TypeVar("T")
 K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
 ALTERNATIVE_WEIGHT = 0.8  # a synonym or spelling correction, against the word as typed
+PREFIX_WEIGHT = 0.6  # a word the half-typed last word begins, against a whole word
 
 
 @dataclass(frozen=True)
 class Ranked:
     scores: np.ndarray  # float32 per document; 0 = no match
     matched: np.ndarray  # bool per document
+    clause_hits: tuple[np.ndarray, ...] = ()  # per positive clause: documents it matched
 
 
 def _analysed(word: str) -> dict[str, list[str]]:
@@ -316,13 +318,14 @@ class Snapshot:
         return score
 
     def clause_score(self, clause: Clause) -> np.ndarray:
-        """The best of a clause's forms; alternatives of several words need all of them."""
+        """The best of a clause's forms; an alternative of several words ("kerberos 5")
+        counts only where they stand together, never through one loose part ("5")."""
         typed = sum(self.word_score(w, clause.fields) for w in clause.typed)
+        discount = PREFIX_WEIGHT if clause.prefix else ALTERNATIVE_WEIGHT
         for form in clause.forms[1:]:
-            words = [self.word_score(w, clause.fields) for w in form]
-            alternative = sum(words) * ALTERNATIVE_WEIGHT
-            if len(words) > 1:
-                alternative *= np.logical_and.reduce([w > 0 for w in words])
+            alternative = sum(self.word_score(w, clause.fields) for w in form) * discount
+            if len(form) > 1:
+                alternative *= self.docs_for(phrase_query(Phrase(" ".join(form), clause.fields)))
             typed = np.maximum(typed, alternative)
         return typed * clause.weight
 
@@ -341,10 +344,12 @@ class Snapshot:
         """
         scores = np.zeros(self.size, dtype=np.float32)
         matched = self.live.copy()
+        hits = []
         for clause in parsed.clauses:
             clause_scores = self.clause_score(clause)
+            hits.append(clause_scores > 0)
             if clause.required:
-                matched &= clause_scores > 0
+                matched &= hits[-1]
             scores += clause_scores
         pairs = self.pair_score(parsed.clauses)
         if pairs is not None:
@@ -355,4 +360,4 @@ class Snapshot:
             matched &= phrase_docs
             scores[phrase_docs] += 1.0  # the phrase itself is a match, even of stop words
         matched &= scores > 0
-        return Ranked(scores, matched)
+        return Ranked(scores, matched, tuple(hits))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import threading
 import time
 import weakref
@@ -26,12 +25,13 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from .articles import AUDIENCES
+from .confidence import match_strength, unknown_identifiers
 from .errors import IndexUnavailable, SearchRequestError
 from .query import ParsedQuery, Phrase, parse
 from .ranking import FACETS, CommitArrays, Snapshot, phrase_query
+from .rewrite import rewrite
 from .schema import asset_term, is_markdown_path
 from .snippets import Snippet, best_passage
-from .spelling import correct
 from .storage import Generation, IndexStorage
 from .suggestions import Completion, complete, related
 from .synonyms import Synonyms, SynonymSource
@@ -54,6 +54,7 @@ class SearchRequest:
     systems: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     sort: str = "relevance"
+    prefix: bool = True  # the last word may be half-typed (the search box), see rewrite.py
 
     def validate(self) -> None:
         """Raise :class:`SearchRequestError` naming the first bad parameter."""
@@ -113,6 +114,9 @@ class SearchResults:
     facets: dict[str, list[tuple[str, int]]]
     took_ms: float
     corrected_query: str | None = None  # "did you mean": the query with misspellings fixed
+    match: str = "none"  # how well the best result matches: strong, weak or none
+    not_found: tuple[str, ...] = ()  # codes and identifiers in the query no article holds
+    exact: str | None = None  # the id of the article the query names exactly, if any
 
     @property
     def pages(self) -> int:
@@ -287,24 +291,6 @@ class KnowledgeBase:
                 mask &= self._keyword_mask(snapshot, fieldname, value)
         return mask
 
-    @staticmethod
-    def _corrected(snapshot: Snapshot, parsed: ParsedQuery, text: str,
-                   visible: np.ndarray) -> tuple[ParsedQuery, str | None]:  # fmt: skip
-        """Replace words no visible article contains with the closest word one does."""
-        clauses, changed = [], text
-        for clause in parsed.clauses:
-            fixed = None
-            if clause.fields is None and len(clause.typed) == 1 and len(clause.forms) == 1:
-                fixed = correct(snapshot, clause.typed[0], visible)
-            if fixed:
-                word = re.escape(clause.typed[0])
-                changed = re.sub(rf"(?<!\w){word}(?!\w)", fixed, changed, flags=re.IGNORECASE)
-                clause = replace(clause, forms=((fixed,),))
-            clauses.append(clause)
-        if changed == text:
-            return parsed, None
-        return parsed.with_clauses(tuple(clauses)), changed
-
     def _phrase_mask(self, snapshot: Snapshot, phrases: tuple[Phrase, ...]) -> np.ndarray:
         """Documents holding every phrase (in any of its fields)."""
         mask = snapshot.live.copy()
@@ -333,10 +319,12 @@ class KnowledgeBase:
         allowed = visible & self._filter_mask(snapshot, request, parsed)
         for phrase in (p for p in parsed.phrases if p.excluded):
             allowed &= ~snapshot.docs_for(phrase_query(phrase))
-        corrected = None
+        corrected, exact = None, ()
         if not parsed.is_empty:
-            parsed, corrected = self._corrected(snapshot, parsed, request.q, visible)
-            parsed = synonyms.expand(parsed)
+            rewritten = rewrite(snapshot, parsed, request.q, visible, synonyms,
+                                last_is_prefix=request.prefix)  # fmt: skip
+            parsed, corrected, exact = rewritten.parsed, rewritten.corrected, rewritten.exact
+        ranked = None
         if parsed.is_empty:
             scores = None
             matched = allowed
@@ -349,8 +337,19 @@ class KnowledgeBase:
             if required and not (ranked.matched & allowed).any():
                 ranked = snapshot.rank(parsed, None)  # no document has the phrase: relax it
             scores, matched = ranked.scores, ranked.matched & allowed
+            if exact:  # what the query names exactly comes first, in the order named
+                top = float(scores.max(initial=0.0)) + 1.0
+                for rank, doc in enumerate(exact):
+                    scores[doc] = top + len(exact) - rank
+                matched[list(exact)] = allowed[list(exact)]
 
         order = self._order(snapshot, scores, matched, request)
+        best = int(order[0]) if len(order) else None
+        not_found = unknown_identifiers(snapshot, parsed, visible) if ranked else ()
+        if ranked is None:
+            strength = "strong" if best is not None else "none"
+        else:
+            strength = match_strength(snapshot, parsed, ranked, best, bool(exact), not_found)
         first = (request.page - 1) * request.limit
         highlight = parsed.highlight_terms()
         hits = tuple(
@@ -366,6 +365,9 @@ class KnowledgeBase:
             facets={name: snapshot.facet_counts(name, matched) for name in FACETS},
             took_ms=_elapsed_ms(started),
             corrected_query=corrected,
+            match=strength,
+            not_found=not_found,
+            exact=snapshot.searcher.stored_fields(exact[0])["id"] if exact else None,
         )
 
     @staticmethod
@@ -412,7 +414,7 @@ class KnowledgeBase:
         """Articles most likely to resolve a ticket, from its subject and description."""
         snapshot = self.snapshot().scoped(audiences)
         query = ticket_query(snapshot, subject, description, snapshot.audience_mask(audiences))
-        return self.search(SearchRequest(q=query, audiences=audiences, limit=limit))
+        return self.search(SearchRequest(q=query, audiences=audiences, limit=limit, prefix=False))
 
     def catalogue(self, audiences: frozenset[str]) -> list[CatalogueEntry]:
         """Every visible article's id, path, owner, review date and last change."""

@@ -60,6 +60,22 @@ SCHEMAS: dict[str, Any] = {
             "every article (timings would tell about hidden ones).",
         },
         did_you_mean=_nullable(STRING),
+        match={
+            "enum": ["strong", "weak", "none"],
+            "description": "How well the best result "
+            "matches: strong (it covers most of the query's weight, rare words weighing "
+            "most, or the query named it exactly), weak (some), none (nothing fits).",
+        },
+        not_found={
+            **STRINGS,
+            "description": "Error codes and identifiers in the query that no "
+            "article the caller may see contains.",
+        },
+        exact={
+            **_nullable(STRING),
+            "description": "The id of the article the query names "
+            "exactly (its id or an alias), which then comes first.",
+        },
         results={"type": "array", "items": _ref("Hit")},
         facets={
             "type": "object",

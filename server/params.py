@@ -38,5 +38,7 @@ def search_request(
         systems=tuple(v for v in args.getlist("system") if v.strip()),
         tags=tuple(v for v in args.getlist("tag") if v.strip()),
         sort=args.get("sort", "relevance").strip() or "relevance",
+        # a word followed by a space is finished; the last one otherwise may be half-typed
+        prefix=not query[-1:].isspace(),
     )
     return request

@@ -62,6 +62,9 @@ def results_json(results: SearchResults) -> dict[str, Any]:
         "limit": results.limit,
         "took_ms": results.took_ms if current_principal().sees_everything else None,
         "did_you_mean": results.corrected_query,
+        "match": results.match,
+        "not_found": list(results.not_found),
+        "exact": results.exact,
         "results": [hit_json(hit) for hit in results.hits],
         "facets": {
             name: [{"value": value, "count": count} for value, count in values]

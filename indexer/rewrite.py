@@ -1,0 +1,138 @@
+"""What a query means, in one order: exact things, then synonyms, then spelling, then the
+half-typed last word. Every step looks only at articles the caller may see.
+
+1. **Exact things.** A query that is an article's id or alias (any case, with or without
+   the dash: ``kb1022``) or a ticket id that articles name puts those articles first.
+2. **Synonyms.** A word of a synonym group is a known word: it is never corrected, and a
+   group member of several words counts only where those words stand together.
+3. **Spelling**, for single words that no visible article holds and that are not the
+   beginning of one.
+4. **The last word as a prefix**, as the search box sends it while someone types: a last
+   word no visible article holds (``outlo``, ``0x8007``) stands for the words it begins
+   (``outlook``, ``0x80070005``), at a discount against a whole word, so results narrow
+   steadily instead of emptying out; it is never "corrected" then.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .analysis import ANALYZERS
+from .query import ParsedQuery
+from .ranking import SCORED_FIELDS, WORD_FIELDS, Snapshot
+from .spelling import correct
+from .synonyms import Synonyms
+
+MIN_PREFIX = 3  # letters typed before the last word is completed
+MAX_PREFIX_SCAN = 400  # terms read from the vocabulary for one prefix
+MAX_COMPLETIONS = 8  # of those, the ones in most visible articles
+# field -> how a typed word becomes a prefix of its terms: words, then identifiers
+PREFIX_FIELDS = {"spelling": "spelling", "error_codes": "identifier", "code": "identifier"}
+_EXACT_KEY = re.compile(r"[^a-z0-9]")
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    parsed: ParsedQuery
+    corrected: str | None  # the query with misspellings fixed ("did you mean"), if any
+    exact: tuple[int, ...] = ()  # documents the query names exactly (an id, a ticket)
+
+
+def exact_key(text: str) -> str:
+    """``KB-1022``, ``kb1022`` and ``Kb_1022`` are one key."""
+    return _EXACT_KEY.sub("", text.lower())
+
+
+def exact_documents(snapshot: Snapshot, text: str, visible: np.ndarray) -> tuple[int, ...]:
+    """Visible documents whose id or alias is the whole query, or that name it as a ticket."""
+    key = exact_key(text)
+    if len(key) < 2 or len(text) > 100:
+        return ()
+    names = snapshot.shared.get("exact names", lambda: _exact_names(snapshot))
+    found = [doc for doc in names.get(key, ()) if visible[doc]]
+    for fieldname in ("tickets",):
+        found += [int(d) for d in snapshot.term_docs(fieldname, text.strip().lower())[0]
+                  if visible[d] and d not in found]  # fmt: skip
+    return tuple(found)
+
+
+def _exact_names(snapshot: Snapshot) -> dict[str, list[int]]:
+    """Normalised id or alias -> documents, for every live document (filtered per caller)."""
+    names: dict[str, list[int]] = {}
+    for term in snapshot.lexicon("refs"):
+        if "/" in term:
+            continue  # a path; paths are reached by their page, not typed as a query
+        docs = snapshot.term_docs("refs", term)[0]
+        for doc in docs[snapshot.live[docs]]:
+            names.setdefault(exact_key(term), []).append(int(doc))
+    return names
+
+
+def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]:
+    """Visible words and identifiers that ``word`` begins, most used first (bounded)."""
+    reader = snapshot.searcher.reader()
+    counted: dict[str, int] = {}
+    for fieldname, analyzer in PREFIX_FIELDS.items():
+        # the spelling field keeps words as written; identifiers are kept analysed (0x8007
+        # is 8007 there)
+        if analyzer == "spelling":
+            prefix = word.lower()
+        else:
+            prefix = next((t.text for t in ANALYZERS[analyzer](word, mode="query")), "")
+        if len(prefix) < MIN_PREFIX:
+            continue
+        for number, term in enumerate(reader.expand_prefix(fieldname, prefix)):
+            if number >= MAX_PREFIX_SCAN:
+                break
+            text = term.decode() if isinstance(term, bytes) else term
+            if text != prefix and text not in counted:
+                seen = snapshot.seen_in(fieldname, text, visible)
+                if seen:
+                    counted[text] = seen
+    best = sorted(counted, key=lambda t: (-counted[t], t))
+    return best[:MAX_COMPLETIONS]
+
+
+def rewrite(snapshot: Snapshot, parsed: ParsedQuery, text: str, visible: np.ndarray,
+            synonyms: Synonyms, last_is_prefix: bool) -> Rewritten:  # fmt: skip
+    """Steps 1-4 above, for a query that parsed to ``parsed``."""
+    exact = exact_documents(snapshot, text, visible)
+    expanded = synonyms.expand(parsed)
+    clauses = list(expanded.clauses)
+    last = len(clauses) - 1
+    changed = text
+    for i, clause in enumerate(clauses):
+        if clause.fields is not None or len(clause.typed) != 1 or len(clause.forms) != 1:
+            continue  # a synonym group member, or restricted to a field: leave it
+        word = clause.typed[0]
+        # a whole word someone finished typing stays itself; only a word no visible article
+        # holds is taken for the start of one
+        completed = (
+            completions(snapshot, word, visible)
+            if last_is_prefix and i == last and not exact and not holds(snapshot, word, visible)
+            else []
+        )  # fmt: skip
+        if completed:
+            clauses[i] = replace(clause, forms=(clause.typed, *((c,) for c in completed)),
+                                 prefix=True)  # fmt: skip
+            continue
+        fixed = correct(snapshot, word, visible)
+        if fixed:
+            pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
+            changed = re.sub(pattern, fixed, changed, flags=re.IGNORECASE)
+            clauses[i] = replace(clause, forms=((fixed,),))
+    corrected = changed if changed != text else None
+    return Rewritten(expanded.with_clauses(tuple(clauses)), corrected, exact)
+
+
+def holds(snapshot: Snapshot, word: str, visible: np.ndarray) -> bool:
+    """Whether some visible article holds ``word`` whole, in any field it is searched in."""
+    for name in WORD_FIELDS:
+        analyzer = ANALYZERS[SCORED_FIELDS[name].analyzer]
+        term = next((t.text for t in analyzer(word, mode="query")), None)
+        if term and snapshot.seen_in(name, term, visible):
+            return True
+    return False
