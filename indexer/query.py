@@ -83,7 +83,7 @@ class Clause:
     fields: tuple[str, ...] | None = None  # None: every searchable field
     required: bool = False
     weight: float = 1.0
-    prefix: bool = False  # forms[1:] are words that the typed one begins (see rewrite.py)
+    prefix: float = 0.0  # > 0: forms[1:] are words the typed one begins, worth this much
 
     @property
     def typed(self) -> tuple[str, ...]:

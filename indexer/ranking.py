@@ -55,6 +55,7 @@ SCORED_FIELDS: dict[str, FieldSpec] = {
 }
 PAIR_WEIGHT = 0.3
 WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
+COMPLETION_FIELDS = ("title", "error_codes", "headings", "meta", "code")
 PHRASE_FIELDS = ("title", "headings", "body", "code")
 FACETS = ("type", "systems", "tags")
 ANSWER_CACHE_BYTES = 16 << 20  # per commit: a few thousand result pages
@@ -63,7 +64,6 @@ T = TypeVar("T")
 K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
 ALTERNATIVE_WEIGHT = 0.8  # a synonym or spelling correction, against the word as typed
-PREFIX_WEIGHT = 0.6  # a word the half-typed last word begins, against a whole word
 
 
 @dataclass(frozen=True)
@@ -321,9 +321,12 @@ class Snapshot:
         """The best of a clause's forms; an alternative of several words ("kerberos 5")
         counts only where they stand together, never through one loose part ("5")."""
         typed = sum(self.word_score(w, clause.fields) for w in clause.typed)
-        discount = PREFIX_WEIGHT if clause.prefix else ALTERNATIVE_WEIGHT
+        discount = clause.prefix or ALTERNATIVE_WEIGHT
+        # a half-typed word is taken for the start of a word where people aim when they
+        # type: titles, headings, tags and codes, not anywhere in a body
+        fields = COMPLETION_FIELDS if clause.prefix else clause.fields
         for form in clause.forms[1:]:
-            alternative = sum(self.word_score(w, clause.fields) for w in form) * discount
+            alternative = sum(self.word_score(w, fields) for w in form) * discount
             if len(form) > 1:
                 alternative *= self.docs_for(phrase_query(Phrase(" ".join(form), clause.fields)))
             typed = np.maximum(typed, alternative)

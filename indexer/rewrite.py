@@ -10,7 +10,8 @@ half-typed last word. Every step looks only at articles the caller may see.
 4. **The last word as a prefix**, as the search box sends it while someone types: a last
    word no visible article holds (``outlo``, ``0x8007``) stands for the words it begins
    (``outlook``, ``0x80070005``), at a discount against a whole word, so results narrow
-   steadily instead of emptying out; it is never "corrected" then.
+   steadily instead of emptying out; it is never "corrected" then. A last word of one or
+   two characters after others is not searched yet (``network p`` answers as ``network``).
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .analysis import ANALYZERS
-from .query import ParsedQuery
+from .query import Clause, ParsedQuery
 from .ranking import SCORED_FIELDS, WORD_FIELDS, Snapshot
 from .spelling import correct
 from .synonyms import Synonyms
 
 MIN_PREFIX = 3  # letters typed before the last word is completed
+PREFIX_WEIGHT = 0.6  # a completion of a last word no article holds, against a whole word
+KNOWN_PREFIX_WEIGHT = 0.8  # a completion of a word typed alone that is a word itself
+KNOWN_PREFIX_WEIGHT_AFTER_WORDS = 0.3  # the same after other words, which say more
 MAX_PREFIX_SCAN = 400  # terms read from the vocabulary for one prefix
-MAX_COMPLETIONS = 8  # of those, the ones in most visible articles
+MAX_COMPLETIONS = 16  # of those, the ones in most visible articles
+MAX_CONTEXT_WORDS = 6  # words before the last one that choose among its completions
 # field -> how a typed word becomes a prefix of its terms: words, then identifiers
 PREFIX_FIELDS = {"spelling": "spelling", "error_codes": "identifier", "code": "identifier"}
 _EXACT_KEY = re.compile(r"[^a-z0-9]")
@@ -62,17 +67,26 @@ def exact_documents(snapshot: Snapshot, text: str, visible: np.ndarray) -> tuple
 def _exact_names(snapshot: Snapshot) -> dict[str, list[int]]:
     """Normalised id or alias -> documents, for every live document (filtered per caller)."""
     names: dict[str, list[int]] = {}
-    for term in snapshot.lexicon("refs"):
-        if "/" in term:
-            continue  # a path; paths are reached by their page, not typed as a query
+    for term in snapshot.lexicon("refs"):  # ids, aliases and paths
         docs = snapshot.term_docs("refs", term)[0]
         for doc in docs[snapshot.live[docs]]:
             names.setdefault(exact_key(term), []).append(int(doc))
     return names
 
 
+def _context(snapshot: Snapshot, others: list[Clause], visible: np.ndarray) -> np.ndarray:
+    """The visible documents matching any of the words typed before the last one (all
+    visible ones if none, or too many to be worth scoring twice)."""
+    if not others or len(others) > MAX_CONTEXT_WORDS:
+        return visible
+    matching = np.logical_or.reduce([snapshot.clause_score(c) > 0 for c in others]) & visible
+    return matching if matching.any() else visible
+
+
 def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]:
-    """Visible words and identifiers that ``word`` begins, most used first (bounded)."""
+    """Words and identifiers that ``word`` begins, in most ``visible`` documents first
+    (bounded); ``visible`` may be narrowed to the documents the other words match, so
+    that "default res" completes to "resource" where those words stand."""
     reader = snapshot.searcher.reader()
     counted: dict[str, int] = {}
     for fieldname, analyzer in PREFIX_FIELDS.items():
@@ -96,29 +110,42 @@ def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]
     return best[:MAX_COMPLETIONS]
 
 
+def _just_begun(clause: Clause) -> bool:
+    """A last word of one or two characters, not a synonym: too short to complete."""
+    return len(clause.forms) == 1 and len(clause.typed) == 1 and len(clause.typed[0]) < MIN_PREFIX
+
+
 def rewrite(snapshot: Snapshot, parsed: ParsedQuery, text: str, visible: np.ndarray,
             synonyms: Synonyms, last_is_prefix: bool) -> Rewritten:  # fmt: skip
     """Steps 1-4 above, for a query that parsed to ``parsed``."""
     exact = exact_documents(snapshot, text, visible)
     expanded = synonyms.expand(parsed)
     clauses = list(expanded.clauses)
+    if last_is_prefix and len(clauses) > 1 and _just_begun(clauses[-1]):
+        clauses.pop()  # "network p": the p is being typed; answer for "network" meanwhile
     last = len(clauses) - 1
     changed = text
     for i, clause in enumerate(clauses):
         if clause.fields is not None or len(clause.typed) != 1 or len(clause.forms) != 1:
             continue  # a synonym group member, or restricted to a field: leave it
         word = clause.typed[0]
-        # a whole word someone finished typing stays itself; only a word no visible article
-        # holds is taken for the start of one
-        completed = (
-            completions(snapshot, word, visible)
-            if last_is_prefix and i == last and not exact and not holds(snapshot, word, visible)
-            else []
-        )  # fmt: skip
-        if completed:
-            clauses[i] = replace(clause, forms=(clause.typed, *((c,) for c in completed)),
-                                 prefix=True)  # fmt: skip
-            continue
+        if last_is_prefix and i == last and not exact:
+            # a word that visible articles hold may still be the start of a longer one
+            # ("post" of "postgresql"): its completions count, but for less
+            whole = holds(snapshot, word, visible)
+            # a whole word is completed only when typed alone: after other words, those
+            # tell what is meant; they also choose among completions (see completions)
+            others = [c for c in clauses[:i] if c.fields is None]
+            context = _context(snapshot, others, visible)
+            completed = completions(snapshot, word, context)
+            if completed:
+                weight = PREFIX_WEIGHT if not whole else KNOWN_PREFIX_WEIGHT if i == 0 else (
+                    KNOWN_PREFIX_WEIGHT_AFTER_WORDS)  # fmt: skip
+                clauses[i] = replace(clause, forms=(clause.typed, *((c,) for c in completed)),
+                                     prefix=weight)  # fmt: skip
+                continue
+            if whole:
+                continue
         fixed = correct(snapshot, word, visible)
         if fixed:
             pattern = rf"(?<!\w){re.escape(word)}(?!\w)"

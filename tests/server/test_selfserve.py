@@ -55,3 +55,22 @@ def test_escalation_url_carries_query_and_articles_looked_at(client_with) -> Non
     assert params["subject"] == ["update still failing"]
     assert params["kb"] == ["KB-2001"]
     assert "KB-2001: http://localhost/kb/KB-2001" in params["body"][0]
+
+
+def test_when_nothing_fits_escalation_comes_first(client) -> None:  # type: ignore[no-untyped-def]
+    """Tier 1 sees "no article matches well" and the escalation box before the closest
+    articles; with a good match, the articles come first."""
+    loose = client.get("/help?q=the+coffee+machine+shows+error+E42").get_data(as_text=True)
+    assert "matches" in loose and "well" in loose
+    assert loose.index("escalate-link") < loose.find("help-hit") or "help-hit" not in loose
+    good = client.get("/help?q=outlook+password+prompt").get_data(as_text=True)
+    assert good.index("help-hit") < good.index("escalate-link")
+
+
+def test_a_code_no_article_holds_is_named(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/search?q=KRB_AP_ERR_MODIFIED").get_json()
+    assert body["not_found"] == ["KRB_AP_ERR_MODIFIED"] and body["match"] == "none"
+    page = client.get("/?q=KRB_AP_ERR_MODIFIED").get_data(as_text=True)
+    assert "No article mentions <code>KRB_AP_ERR_MODIFIED</code>" in page
+    exact = client.get("/?q=kb-2001").get_data(as_text=True)
+    assert "Go to KB-2001" in exact
