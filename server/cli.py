@@ -149,6 +149,9 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
     # a supervisor's SIGTERM stops waitress as Ctrl-C does: requests in flight are answered
     # (waitress waits up to 5 s for them), then services.close() writes what they queued
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # and Ctrl-C, even when started with SIGINT ignored (as a shell's background job is,
+    # where Python then installs no handler of its own)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         _allow_open_files(config.connection_limit + 256)  # + the index's files, the log, git
         # waitress reads each request whole before a thread sees it, so a client that sends
