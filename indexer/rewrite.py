@@ -37,6 +37,7 @@ MAX_CONTEXT_WORDS = 6  # words before the last one that choose among its complet
 # field -> how a typed word becomes a prefix of its terms: words, then identifiers
 PREFIX_FIELDS = {"spelling": "spelling", "error_codes": "identifier", "code": "identifier"}
 _EXACT_KEY = re.compile(r"[^a-z0-9]")
+_TICKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ def exact_documents(snapshot: Snapshot, text: str, visible: np.ndarray) -> tuple
         return ()
     names = snapshot.shared.get("exact names", lambda: _exact_names(snapshot))
     found = [doc for doc in names.get(key, ()) if visible[doc]]
-    for fieldname in ("tickets",):
-        found += [int(d) for d in snapshot.term_docs(fieldname, text.strip().lower())[0]
+    ticket = text.strip().lower()
+    if _TICKET.fullmatch(ticket):  # one plain token: INC-21140, not any text
+        found += [int(d) for d in snapshot.term_docs("tickets", ticket)[0]
                   if visible[d] and d not in found]  # fmt: skip
     return tuple(found)
 

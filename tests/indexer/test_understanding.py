@@ -124,3 +124,9 @@ def test_half_typed_codes_and_words_find_their_articles(sample: KnowledgeBase) -
 
 def test_ticket_ids_list_the_articles_that_name_them(sample: KnowledgeBase) -> None:
     assert _search(sample, "INC-21140", PUBLIC).hits[0].id == "KB-1029"
+
+
+def test_text_that_cannot_be_an_index_term_is_no_error(sample: KnowledgeBase) -> None:
+    """A lone surrogate (found by the fuzzer) once reached the ticket-id lookup and raised."""
+    for q in ("outlook \ud800", "\ud800", "INC-\udfff"):
+        assert _search(sample, q, PUBLIC).match in ("strong", "weak", "none")
