@@ -345,7 +345,8 @@ class KnowledgeBase:
 
         order = self._order(snapshot, scores, matched, request)
         best = int(order[0]) if len(order) else None
-        not_found = unknown_identifiers(snapshot, parsed, visible) if ranked else ()
+        # an id that names an article is found, whatever the text of articles holds
+        not_found = unknown_identifiers(snapshot, parsed, visible) if ranked and not exact else ()
         if ranked is None:
             strength = "strong" if best is not None else "none"
         else:

@@ -42,6 +42,7 @@ def test_an_articles_id_and_each_alias_find_it_first(sample: KnowledgeBase, who:
             results = _search(sample, name, audiences)
             assert results.hits[0].id == article["id"], (who, name)
             assert results.exact == article["id"] and results.match == "strong"
+            assert results.not_found == (), (who, name)
 
 
 def test_an_internal_id_is_unknown_to_anonymous_readers(sample: KnowledgeBase) -> None:
