@@ -21,6 +21,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def terminate(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class ChildServer:
     """An HTTP server run as a child process on ``port``; returns once ``health`` answers 200.
 
@@ -67,12 +77,7 @@ class ChildServer:
         return json.loads(body)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process)
         self.log.close()
 
 
@@ -164,10 +169,5 @@ class ProductionLayout:
     def stop(self) -> None:
         for server in reversed(self.servers):
             server.stop()
-        self.watch.terminate()
-        try:
-            self.watch.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.watch.kill()
-            self.watch.wait()
+        terminate(self.watch)
         self._watch_log.close()

@@ -16,6 +16,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "articles": ("ARTICLE_TYPES", "AUDIENCES", "asset_file"),
     "authoring": ("AuthoringError", "create_article"),
     "caching": ("BoundedCache",),
+    "confidence": ("MATCHES",),
     "errors": ("ArticleError", "IndexUnavailable", "SearchRequestError"),
     "export": ("ExportError", "export_site"),
     "gitmeta": ("Change", "article_changes"),

@@ -82,6 +82,7 @@ def file_time_history(root: Path, relpath: str) -> FileHistory:
 # File names are names, never patterns: without this, the history of "a?.md" would include
 # the commits of "ab.md", and a name starting with ":(" would be pathspec magic.
 _GIT = ("git", "--literal-pathspecs")
+_NO_PROMPTS_NOR_LOCKS = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 
 
 class GitHistory:
@@ -113,16 +114,17 @@ class GitHistory:
         stderr) or TimeoutExpired. Git never prompts for credentials: nobody would answer.
         Nor does it take optional locks: `git status` would otherwise refresh .git/index
         under index.lock and make an author's `git pull` in the same clone fail."""
-        return subprocess.run(
-            [*_GIT, "-C", str(self.toplevel), "-c", "core.quotepath=off", *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            check=True,
-            env=os.environ | {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
-        ).stdout
+        return subprocess.run(self._argv(args), capture_output=True, text=True,
+                              encoding="utf-8", errors="replace", timeout=timeout, check=True,
+                              env=os.environ | _NO_PROMPTS_NOR_LOCKS).stdout  # fmt: skip
+
+    def run_bytes(self, *args: str, timeout: float = _GIT_TIMEOUT) -> bytes:
+        """:meth:`run`, answering bytes: a file's content as committed."""
+        return subprocess.run(self._argv(args), capture_output=True, timeout=timeout,
+                              check=True, env=os.environ | _NO_PROMPTS_NOR_LOCKS).stdout  # fmt: skip
+
+    def _argv(self, args: tuple[str, ...]) -> list[str]:
+        return [*_GIT, "-C", str(self.toplevel), "-c", "core.quotepath=off", *args]
 
     def head(self) -> str | None:
         try:
@@ -166,13 +168,9 @@ class GitHistory:
             commit = self.run("rev-list", "-1", "HEAD", "--", self.prefix + relpath).strip()
             if not commit:
                 return None
-            found = subprocess.run(
-                [*_GIT, "-C", str(self.toplevel), "show", f"{commit}^:{self.prefix}{relpath}"],
-                capture_output=True, timeout=_GIT_TIMEOUT, check=True,
-            )  # fmt: skip
+            return self.run_bytes("show", f"{commit}^:{self.prefix}{relpath}")
         except subprocess.SubprocessError:
             return None
-        return found.stdout
 
     def changed_between(self, old: str, new: str) -> set[str] | None:
         """Paths (kb-relative) touched between two commits; None if ``old`` is unknown."""

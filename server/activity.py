@@ -117,6 +117,21 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+@contextmanager
+def store_connection(path: Path, problem: str | None, unavailable: type[Exception],
+                     name: str) -> Iterator[sqlite3.Connection]:  # fmt: skip
+    """A connection to a store kept in the activity file, closed after use. A store that
+    could not be set up (``problem``) or a database error raises ``unavailable``, so a
+    caller answers with what it can do without the file instead of a 500."""
+    if problem:
+        raise unavailable(problem)
+    try:
+        with closing(connect(path)) as connection:
+            yield connection
+    except sqlite3.Error as exc:
+        raise unavailable(f"{name} {path}: {exc}") from exc
+
+
 class Activity:
     """The store: queued search and click events, synchronous feedback, read connections."""
 
@@ -310,13 +325,9 @@ class Activity:
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for reports; raises :class:`ActivityUnavailable` if there is none."""
-        if self.problem:
-            raise ActivityUnavailable(self.problem)
-        try:
-            with closing(connect(self.path)) as connection:
-                yield connection
-        except sqlite3.Error as exc:
-            raise ActivityUnavailable(f"activity store {self.path}: {exc}") from exc
+        with store_connection(self.path, self.problem, ActivityUnavailable,
+                              "activity store") as connection:  # fmt: skip
+            yield connection
 
 
 def _add_columns(connection: sqlite3.Connection) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import url_for
 
+from indexer import MATCHES
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -61,7 +63,7 @@ SCHEMAS: dict[str, Any] = {
         },
         did_you_mean=_nullable(STRING),
         match={
-            "enum": ["strong", "weak", "none"],
+            "enum": list(MATCHES),
             "description": "How well the best result "
             "matches: strong (it covers most of the query's weight, rare words weighing "
             "most, or the query named it exactly), weak (some), none (nothing fits).",

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from .activity import connect
+from .activity import connect, store_connection
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +162,6 @@ class SignIns:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        if self.problem:
-            raise SignInsUnavailable(self.problem)
-        try:
-            with closing(connect(self.path)) as connection:
-                yield connection
-        except sqlite3.Error as exc:
-            raise SignInsUnavailable(f"sign-in store {self.path}: {exc}") from exc
+        with store_connection(self.path, self.problem, SignInsUnavailable,
+                              "sign-in store") as connection:  # fmt: skip
+            yield connection
