@@ -24,6 +24,7 @@ import numpy as np
 from .analysis import ANALYZERS
 from .query import Clause, ParsedQuery
 from .ranking import SCORED_FIELDS, WORD_FIELDS, Snapshot
+from .schema import exact_key
 from .spelling import correct
 from .synonyms import Synonyms
 
@@ -36,7 +37,6 @@ MAX_COMPLETIONS = 16  # of those, the ones in most visible articles
 MAX_CONTEXT_WORDS = 6  # words before the last one that choose among its completions
 # field -> how a typed word becomes a prefix of its terms: words, then identifiers
 PREFIX_FIELDS = {"spelling": "spelling", "error_codes": "identifier", "code": "identifier"}
-_EXACT_KEY = re.compile(r"[^a-z0-9]")
 _TICKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
 
@@ -47,33 +47,18 @@ class Rewritten:
     exact: tuple[int, ...] = ()  # documents the query names exactly (an id, a ticket)
 
 
-def exact_key(text: str) -> str:
-    """``KB-1022``, ``kb1022`` and ``Kb_1022`` are one key."""
-    return _EXACT_KEY.sub("", text.lower())
-
-
 def exact_documents(snapshot: Snapshot, text: str, visible: np.ndarray) -> tuple[int, ...]:
-    """Visible documents whose id or alias is the whole query, or that name it as a ticket."""
+    """Visible documents whose id or alias is the whole query, or that name it as a ticket
+    (two term lookups: the index keeps every name's :func:`exact_key`)."""
     key = exact_key(text)
     if len(key) < 2 or len(text) > 100:
         return ()
-    names = snapshot.shared.get("exact names", lambda: _exact_names(snapshot))
-    found = [doc for doc in names.get(key, ()) if visible[doc]]
+    found = [int(d) for d in snapshot.term_docs("exact_refs", key)[0] if visible[d]]
     ticket = text.strip().lower()
     if _TICKET.fullmatch(ticket):  # one plain token: INC-21140, not any text
         found += [int(d) for d in snapshot.term_docs("tickets", ticket)[0]
                   if visible[d] and d not in found]  # fmt: skip
     return tuple(found)
-
-
-def _exact_names(snapshot: Snapshot) -> dict[str, list[int]]:
-    """Normalised id or alias -> documents, for every live document (filtered per caller)."""
-    names: dict[str, list[int]] = {}
-    for term in snapshot.lexicon("refs"):  # ids, aliases and paths
-        docs = snapshot.term_docs("refs", term)[0]
-        for doc in docs[snapshot.live[docs]]:
-            names.setdefault(exact_key(term), []).append(int(doc))
-    return names
 
 
 def _context(snapshot: Snapshot, others: list[Clause], visible: np.ndarray) -> np.ndarray:

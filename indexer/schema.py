@@ -19,7 +19,7 @@ from .articles import Article
 from .gitmeta import FileHistory
 from .markdown import ParsedBody, resolve_relative
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def build_schema() -> Schema:
@@ -31,6 +31,7 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True, sortable=True),
         path=ID(stored=True, unique=True, sortable=True),
         refs=KEYWORD(commas=True, lowercase=True),  # every name that leads here: id, aliases, paths
+        exact_refs=KEYWORD(commas=True),  # the same as exact_key()s, for ids typed as queries
         tickets=KEYWORD(stored=True, commas=True, lowercase=True),
         assets=KEYWORD(commas=True),  # kb files this article links to (images, attachments)
         # searchable text
@@ -74,6 +75,7 @@ def indexed_files(searcher: Searcher) -> dict[str, tuple[str, str]]:
 _SYMPTOM_HEADING = re.compile(
     r"\b(symptoms?|errors?|error messages?|problems?|issues?|what you see|signs?)\b", re.I
 )
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
 _SPELLING_WORD = re.compile(r"\b[^\W\d_]{3,30}(?:['’][^\W\d_]+)?\b")
 
 
@@ -94,6 +96,11 @@ def spelling_words(*texts: str) -> str:
     """Each distinct lowercase word once: the vocabulary spelling corrections come from."""
     words = {normalise(w) for text in texts for w in _SPELLING_WORD.findall(text)}
     return " ".join(words)
+
+
+def exact_key(text: str) -> str:
+    """``KB-1022``, ``kb1022`` and ``Kb_1022`` are one key: lowercase letters and digits."""
+    return _NOT_ALPHANUMERIC.sub("", text.lower())
 
 
 def _commas(values: tuple[str, ...]) -> str:
@@ -157,6 +164,7 @@ def to_document(article: Article, history: FileHistory) -> dict[str, Any]:
         "id": article.id,
         "path": article.path,
         "refs": _commas(tuple(sorted(refs))),
+        "exact_refs": ",".join(sorted({exact_key(ref) for ref in refs} - {""})),
         "tickets": _commas(article.tickets),
         "assets": ",".join(asset_term(path) for path in linked_assets(article)),
         "title": article.title,
