@@ -1,7 +1,8 @@
 """Score search relevance in-process on a judged query set: MRR@10, success@1, recall@10.
 
 A judged query set is JSON Lines, one query per line:
-``{"query": "...", "relevant": ["path/in/kb.md"], "kind": "code"}``. This runs the queries
+``{"query": "...", "relevant": ["path/in/kb.md"], "kind": "code"}``, or, for a help-desk
+ticket, ``"subject"`` and ``"description"`` instead of ``"query"``. This runs the queries
 through :class:`indexer.KnowledgeBase` directly (no HTTP), so a change to analysis or ranking
 can be scored in seconds. The make-test relevance floor (tests/indexer/test_relevance.py)
 and the shared benchmark corpus both use it:
@@ -28,9 +29,10 @@ EVERYONE = frozenset({"public", "internal"})
 
 @dataclass(frozen=True)
 class Judged:
-    query: str
+    query: str  # a ticket's subject
     relevant: frozenset[str]
     kind: str
+    description: str | None = None  # a ticket's description: it goes to suggest()
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,21 @@ class Scores:
 def load(path: Path) -> list[Judged]:
     with path.open(encoding="utf-8") as lines:
         rows = [json.loads(line) for line in lines if line.strip()]
-    return [Judged(r["query"], frozenset(r["relevant"]), r.get("kind", "all")) for r in rows]
+    return [
+        Judged(r.get("query", r.get("subject", "")), frozenset(r["relevant"]),
+               r.get("kind", "all"), r.get("description"))
+        for r in rows
+    ]  # fmt: skip
 
 
 def run(kb: KnowledgeBase, queries: Iterable[Judged], audiences=EVERYONE) -> list[Outcome]:
     outcomes = []
     for judged in queries:
         started = time.perf_counter()
-        results = kb.search(SearchRequest(q=judged.query, audiences=audiences, limit=K))
+        if judged.description is None:
+            results = kb.search(SearchRequest(q=judged.query, audiences=audiences, limit=K))
+        else:
+            results = kb.suggest(judged.query, judged.description, audiences, limit=K)
         ms = (time.perf_counter() - started) * 1000
         top = tuple(hit.path for hit in results.hits)
         rank = next((i for i, path in enumerate(top, 1) if path in judged.relevant), None)
@@ -122,6 +131,9 @@ def main() -> None:
     for kind, scores in by_kind(outcomes).items():
         print(scores.line(kind))
     print(score(outcomes).line("all"))
+    # a change is kept only if it helps both halves of a set (not one lucky query)
+    print(score(outcomes[0::2]).line("odd half"))
+    print(score(outcomes[1::2]).line("even half"))
     times = sorted(o.ms for o in outcomes)
     print(f"latency in-process: p50 {statistics.median(times):.1f} ms, "
           f"p95 {times[int(len(times) * 0.95)]:.1f} ms")  # fmt: skip

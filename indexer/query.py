@@ -126,7 +126,7 @@ class ParsedQuery:
         return replace(self, clauses=clauses)
 
 
-def _is_searchable(word: str) -> bool:
+def is_searchable(word: str) -> bool:
     """Stop words alone carry nothing: "is", "the" and "a" are not searched."""
     return any(True for _ in ANALYZERS["prose"](word, mode="query"))
 
@@ -187,7 +187,7 @@ def parse(text: str) -> ParsedQuery:
             if phrase.strip():
                 phrases.append(Phrase(phrase.strip(), fields, excluded=negative))
             continue
-        if not word or not _is_searchable(word):
+        if not word or not is_searchable(word):
             continue
         clause = Clause(forms=((word,),), fields=fields, required=required)
         if noisy and _NUMBER.match(word):
@@ -199,7 +199,7 @@ def parse(text: str) -> ParsedQuery:
             clauses += [
                 Clause(forms=((w,),), fields=phrase.fields)
                 for w in COMPOUND.findall(phrase.text)
-                if _is_searchable(w)
+                if is_searchable(w)
             ]
     unique: dict[tuple, Clause] = {}
     for clause in clauses:  # a repeated word counts once, as first written

@@ -53,7 +53,7 @@ SCORED_FIELDS: dict[str, FieldSpec] = {
     "body": FieldSpec("prose", 1.0, 0.75),
     "pairs": FieldSpec("pairs", 1.0, 0.75),  # scored on its own, see pair_score
 }
-PAIR_WEIGHT = 0.3
+PAIR_WEIGHT = 0.5
 WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
 COMPLETION_FIELDS = ("title", "error_codes", "headings", "meta", "code")
 PHRASE_FIELDS = ("title", "headings", "body", "code")

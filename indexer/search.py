@@ -35,7 +35,7 @@ from .snippets import Snippet, best_passage
 from .storage import Generation, IndexStorage
 from .suggestions import Completion, complete, related
 from .synonyms import Synonyms, SynonymSource
-from .tickets import ticket_query
+from .tickets import SUBJECT_CHARS, ticket_query
 
 MAX_LIMIT = 100
 MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
@@ -160,6 +160,11 @@ def _by_lowercase(terms: list[str]) -> dict[str, list[str]]:
     for term in terms:
         grouped.setdefault(term.lower(), []).append(term)
     return grouped
+
+
+def _answer_bytes(results: SearchResults) -> int:
+    """About what a cached answer takes in memory."""
+    return 1_000 + sum(len(hit.snippet) + len(hit.title) + 500 for hit in results.hits)
 
 
 def _elapsed_ms(started: float) -> float:
@@ -308,13 +313,15 @@ class KnowledgeBase:
         if cached is not None and cached[0] is synonyms:
             return replace(cached[1], took_ms=_elapsed_ms(started))
         results = self._search(snapshot, request, synonyms, started)
-        size = 1_000 + sum(len(hit.snippet) + len(hit.title) + 500 for hit in results.hits)
-        snapshot.shared.answers.put(("search", request), (synonyms, results), size)
+        snapshot.shared.answers.put(
+            ("search", request), (synonyms, results), _answer_bytes(results)
+        )
         return results
 
     def _search(self, snapshot: Snapshot, request: SearchRequest, synonyms: Synonyms,
-                started: float) -> SearchResults:  # fmt: skip
-        parsed = parse(request.q)
+                started: float, ticket: ParsedQuery | None = None) -> SearchResults:  # fmt: skip
+        """``ticket``: the weighted query of a ticket, searched instead of ``request.q``."""
+        parsed = ticket or parse(request.q)
         visible = snapshot.audience_mask(request.audiences)
         allowed = visible & self._filter_mask(snapshot, request, parsed)
         for phrase in (p for p in parsed.phrases if p.excluded):
@@ -322,7 +329,7 @@ class KnowledgeBase:
         corrected, exact = None, ()
         if not parsed.is_empty:
             rewritten = rewrite(snapshot, parsed, request.q, visible, synonyms,
-                                last_is_prefix=request.prefix)  # fmt: skip
+                                last_is_prefix=request.prefix, spell=ticket is None)  # fmt: skip
             parsed, corrected, exact = rewritten.parsed, rewritten.corrected, rewritten.exact
         ranked = None
         if parsed.is_empty:
@@ -413,9 +420,21 @@ class KnowledgeBase:
     def suggest(self, subject: str, description: str, audiences: frozenset[str],
                 limit: int = 5) -> SearchResults:  # fmt: skip
         """Articles most likely to resolve a ticket, from its subject and description."""
+        started = time.perf_counter()
+        # the answer's query is the subject: the ticket's words go to ranking, weighted
+        request = SearchRequest(q=subject[:SUBJECT_CHARS], audiences=audiences, limit=limit,
+                                prefix=False)  # fmt: skip
+        request.validate()
         snapshot = self.snapshot().scoped(audiences)
-        query = ticket_query(snapshot, subject, description, snapshot.audience_mask(audiences))
-        return self.search(SearchRequest(q=query, audiences=audiences, limit=limit, prefix=False))
+        synonyms = self.synonyms.current()
+        key = ("suggest", request, description)
+        cached = snapshot.shared.answers.get(key)
+        if cached is not None and cached[0] is synonyms:
+            return replace(cached[1], took_ms=_elapsed_ms(started))
+        parsed = ticket_query(subject, description)
+        results = self._search(snapshot, request, synonyms, started, ticket=parsed)
+        snapshot.shared.answers.put(key, (synonyms, results), _answer_bytes(results))
+        return results
 
     def catalogue(self, audiences: frozenset[str]) -> list[CatalogueEntry]:
         """Every visible article's id, path, owner, review date and last change."""

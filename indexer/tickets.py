@@ -1,86 +1,109 @@
-"""A ticket's subject and description -> the query that finds the article resolving it.
+"""A ticket's subject and description -> the weighted query that finds the article resolving it.
 
-Why not search the whole text: descriptions run to pages of pasted logs, signatures and
-quoted mail, and a query is cut at 64 words, so the words that matter may never be read.
-Instead the subject is kept whole (people put the problem there), log noise is removed from
-the description, and its words are weighed by how rare they are among the articles the asker
-may see: an error code that three articles mention says far more than "please" or "server".
-Identifiers (codes, event ids, paths) count double, since they are what tier 2 searches by.
+Everything a ticket says is searched, each word weighted by what it is worth, instead of a
+few "rare" words (which kept names, hosts and signatures, rare by accident). Ranking's IDF
+already tells "please" from ``0x80070005``; what it cannot know is where in a ticket a word
+stands, so that is weighed here, by a general reading of how help-desk mail is written:
+
+- the **subject** is the asker's own summary of the problem: its words count most;
+- **repetition** counts, but less and less (a word said three times is not three words);
+- **greetings, sign-offs, signatures and disclaimers** say nothing of the problem, and
+  **quoted earlier mail** says less than the new text, so they are dropped or discounted;
+- **pasted log and dialog lines** keep their words (the error text is often the best clue)
+  but lose what :func:`indexer.query.remove_noise` removes: times, GUIDs, addresses.
+
+The result is a :class:`~indexer.query.ParsedQuery` with one optional clause per distinct
+word: it goes to ranking as it is, so no ticket word is ever read as query syntax.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 
-import numpy as np
-
-from .analysis import ANALYZERS, COMPOUND
-from .query import MAX_QUERY_CHARS, remove_noise
-from .ranking import Snapshot
+from .analysis import COMPOUND
+from .query import Clause, ParsedQuery, is_searchable, remove_noise
 
 MAX_TICKET_CHARS = 200_000
-MAX_DISTINCT_WORDS = 2_000
-DESCRIPTION_TERMS = 24
 SUBJECT_CHARS = 400
-COMMON_SHARE = 0.3  # a word in more than this share of visible articles tells nothing apart
-_IDENTIFIER = re.compile(r"\d|_|[a-z][A-Z]|\w[.\\/:]\w")
-_OPERATOR = {"AND", "OR", "NOT"}
-_FIELD_PREFIX = re.compile(r"^([A-Za-z_]+):")
+MAX_TICKET_WORDS = 400  # distinct words searched: bounded work for pasted pages of logs
+SUBJECT_WEIGHT = 3.0
+QUOTED_WEIGHT = 0.3  # earlier mail quoted below the new text
+MAX_REPEAT_WEIGHT = 4.0
+
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b[^.!?\n]{0,40}[,!.]?\s*$",
+    re.IGNORECASE,
+)
+# a line that ends the message: what follows is a name, a title, phone numbers, a disclaimer
+_SIGN_OFF = re.compile(
+    r"^\s*(?:thanks?|thank you|many thanks|thx|cheers|regards|kind regards|best regards|"
+    r"best wishes|best|br|sincerely|yours|sent from my)\b[^.?\n]{0,40}$",
+    re.IGNORECASE,
+)
+# where quoted earlier mail begins
+_QUOTE_START = re.compile(
+    r"^\s*(?:-{2,}\s*original message\s*-{2,}|on .{4,120} wrote:|from:\s.+|-{2,}\s*forwarded)",
+    re.IGNORECASE,
+)
+_DISCLAIMER = re.compile(r"\b(?:confidential|intended solely|intended only|disclaimer)\b", re.I)
+_SIGNATURE_LINES = 8  # a sign-off this close to the end of the new text starts a signature
 
 
-def _plain(word: str) -> str:
-    """A ticket's word as query text: never an operator, field prefix or exclusion."""
-    if word in _OPERATOR:
-        return word.lower()
-    return _FIELD_PREFIX.sub(r"\1 ", word)
-
-
-def _first_term(analyzer: str, word: str) -> str | None:
-    """The word's first index term (itself, normalised), without analysing all its parts:
-    ab.ab.ab... has dozens, and a pasted log has thousands of such words."""
-    return next((t.text for t in ANALYZERS[analyzer](word, mode="query")), None)
-
-
-def _document_frequency(snapshot: Snapshot, word: str, visible: np.ndarray) -> int:
-    """Visible articles holding the word anywhere it is searched; 0 for stop words."""
-    prose = _first_term("prose", word)
-    if prose is None and not _IDENTIFIER.search(word):
-        return 0  # "this", "and": the prose analyzer drops them, so should we
-    found = 0
-    for analyzer, fields in (("prose", ("title", "body")), ("identifier", ("code", "error_codes"))):
-        term = prose if analyzer == "prose" else _first_term(analyzer, word)
-        if term is not None:
-            for name in fields:
-                found = max(found, snapshot.seen_in(name, term, visible))
-    return found
-
-
-def ticket_query(snapshot: Snapshot, subject: str, description: str, visible: np.ndarray) -> str:
-    """Query text for a ticket: the subject, then the description's most telling words."""
-    subject_words = [_plain(w) for w in COMPOUND.findall(remove_noise(subject[:SUBJECT_CHARS]))]
-    seen = {w.lower() for w in subject_words}
-    counts: Counter[str] = Counter()
-    spelling: dict[str, str] = {}
-    for word in COMPOUND.findall(remove_noise(description[:MAX_TICKET_CHARS])):
-        key = word.lower()
-        if key in seen or len(word) < 3 or word.isdigit():
-            continue
-        if key not in spelling and len(spelling) >= MAX_DISTINCT_WORDS:
-            continue
-        spelling.setdefault(key, word)
-        counts[key] += 1
-    visible_count = max(int(visible.sum()), 1)
+def _weighed_lines(description: str) -> list[tuple[str, float]]:
+    """The description's lines with the weight of their words (0: not about the problem)."""
+    lines = description.splitlines()
+    quoted_from = next((i for i, line in enumerate(lines) if _QUOTE_START.match(line)), len(lines))
+    sign_off = next(
+        (
+            i
+            for i in range(quoted_from - 1, max(quoted_from - _SIGNATURE_LINES, 0) - 1, -1)
+            if _SIGN_OFF.match(lines[i])
+        ),
+        quoted_from,
+    )
     weighed = []
-    for key, count in counts.items():
-        word = spelling[key]
-        df = _document_frequency(snapshot, word, visible)
-        if not df or df > COMMON_SHARE * visible_count:
-            continue
-        weight = math.log(1 + visible_count / df) * (1 + math.log(count))
-        if _IDENTIFIER.search(word):
-            weight *= 2
-        weighed.append((-weight, key))
-    chosen = [_plain(spelling[key]) for _, key in sorted(weighed)[:DESCRIPTION_TERMS]]
-    return " ".join((*subject_words, *chosen))[:MAX_QUERY_CHARS]
+    for number, line in enumerate(lines):
+        if number >= quoted_from or line.lstrip().startswith(">"):
+            weight = QUOTED_WEIGHT
+        elif number >= sign_off or _DISCLAIMER.search(line) or _GREETING.match(line):
+            weight = 0.0
+        else:
+            weight = 1.0
+        weighed.append((line, weight))
+    return weighed
+
+
+def _saturated(total: float) -> float:
+    """Weight of a word said ``total`` times (counting discounted lines for less)."""
+    return 1 + math.log(total) if total >= 1 else total
+
+
+def ticket_query(subject: str, description: str) -> ParsedQuery:
+    """The weighted query for a ticket: one optional clause per distinct word."""
+    in_subject: set[str] = set()
+    said: dict[str, float] = {}  # word -> weighted count in the description
+    spelling: dict[str, str] = {}
+
+    def words(text: str) -> list[str]:
+        found = []
+        for word in COMPOUND.findall(remove_noise(text)):
+            key = word.lower()
+            if key not in spelling:
+                if len(spelling) >= MAX_TICKET_WORDS or not is_searchable(word):
+                    continue
+                spelling[key] = word
+            found.append(key)
+        return found
+
+    in_subject.update(words(subject[:SUBJECT_CHARS]))
+    for line, weight in _weighed_lines(description[:MAX_TICKET_CHARS]):
+        if weight:
+            for key in words(line):
+                said[key] = said.get(key, 0.0) + weight
+    clauses = []
+    for key, word in spelling.items():
+        weight = SUBJECT_WEIGHT * (key in in_subject) + _saturated(said.get(key, 0.0))
+        if weight:
+            clauses.append(Clause(forms=((word,),), weight=min(weight, MAX_REPEAT_WEIGHT)))
+    return ParsedQuery(clauses=tuple(clauses))

@@ -148,7 +148,8 @@ ticket_parts = st.one_of(
 def test_suggest_handles_any_ticket_text(
     kb: KnowledgeBase, subject: str, description: str, limit: int, who: frozenset[str]
 ) -> None:
-    """A ticket's text becomes a query of bounded length, even with pages of pasted logs."""
+    """A ticket is searched in bounded time and answers with a bounded query, even with pages
+    of pasted logs."""
     count("suggestions")
     with bounded(TICKET_SECONDS, (subject[:100], description[:100])):
         results = kb.suggest(subject, description, who, limit)
