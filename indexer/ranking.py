@@ -227,12 +227,19 @@ class Snapshot:
         """Every term of a field (for case-insensitive facet filters)."""
         return list(self.searcher.reader().field_terms(fieldname))
 
-    def docs_for(self, query: wq.Query) -> np.ndarray:
-        """Live documents matching a Whoosh query (used for phrases, which need positions)."""
-        mask = np.zeros(self.size, dtype=bool)
-        docs = np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)
-        mask[docs] = True
-        return mask & self.live
+    def phrase_docs(self, phrase: Phrase) -> np.ndarray:
+        """Live documents holding ``phrase`` in any of its fields. Positions are Whoosh's
+        job, and its phrase matching is slow (milliseconds), so answers are kept for the
+        commit: synonym phrases ("wireless network") recur in query after query."""
+        key = ("phrase", phrase)
+        found = self.shared.answers.get(key)
+        if found is None:
+            found = np.zeros(self.size, dtype=bool)
+            found[np.fromiter(self.searcher.docs_for_query(phrase_query(phrase)), np.int64)] = True
+            found &= self.live
+            found.flags.writeable = False
+            self.shared.answers.put(key, found, found.nbytes + 200)
+        return found
 
     @property
     def updated(self) -> np.ndarray:
@@ -327,8 +334,8 @@ class Snapshot:
         fields = COMPLETION_FIELDS if clause.prefix else clause.fields
         for form in clause.forms[1:]:
             alternative = sum(self.word_score(w, fields) for w in form) * discount
-            if len(form) > 1:
-                alternative *= self.docs_for(phrase_query(Phrase(" ".join(form), clause.fields)))
+            if len(form) > 1 and alternative.any():
+                alternative *= self.phrase_docs(Phrase(" ".join(form), clause.fields))
             typed = np.maximum(typed, alternative)
         return typed * clause.weight
 

@@ -28,7 +28,7 @@ from .articles import AUDIENCES
 from .confidence import match_strength, unknown_identifiers
 from .errors import IndexUnavailable, SearchRequestError
 from .query import ParsedQuery, Phrase, parse
-from .ranking import FACETS, CommitArrays, Snapshot, phrase_query
+from .ranking import FACETS, CommitArrays, Snapshot
 from .rewrite import rewrite
 from .schema import asset_term, is_markdown_path
 from .snippets import Snippet, best_passage
@@ -300,7 +300,7 @@ class KnowledgeBase:
         """Documents holding every phrase (in any of its fields)."""
         mask = snapshot.live.copy()
         for phrase in phrases:
-            mask &= snapshot.docs_for(phrase_query(phrase))
+            mask &= snapshot.phrase_docs(phrase)
         return mask
 
     def search(self, request: SearchRequest) -> SearchResults:
@@ -325,7 +325,7 @@ class KnowledgeBase:
         visible = snapshot.audience_mask(request.audiences)
         allowed = visible & self._filter_mask(snapshot, request, parsed)
         for phrase in (p for p in parsed.phrases if p.excluded):
-            allowed &= ~snapshot.docs_for(phrase_query(phrase))
+            allowed &= ~snapshot.phrase_docs(phrase)
         corrected, exact = None, ()
         if not parsed.is_empty:
             rewritten = rewrite(snapshot, parsed, request.q, visible, synonyms,
