@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import Indexer, IndexStorage, KnowledgeBase, SearchRequest
+from indexer import Indexer, IndexStorage, KnowledgeBase, SearchRequest, half_typed
 
 K = 10
 EVERYONE = frozenset({"public", "internal"})
@@ -72,7 +72,10 @@ def run(kb: KnowledgeBase, queries: Iterable[Judged], audiences=EVERYONE) -> lis
     for judged in queries:
         started = time.perf_counter()
         if judged.description is None:
-            results = kb.search(SearchRequest(q=judged.query, audiences=audiences, limit=K))
+            request = SearchRequest(
+                judged.query, audiences, limit=K, prefix=half_typed(judged.query)
+            )  # as the API would
+            results = kb.search(request)
         else:
             results = kb.suggest(judged.query, judged.description, audiences, limit=K)
         ms = (time.perf_counter() - started) * 1000

@@ -24,6 +24,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "markdown": ("STEPS_HEADING", "RenderedBody", "highlight", "pygments_css", "render"),
     "search": ("ArticleRecord", "CatalogueEntry", "Hit", "KnowledgeBase", "Lookup",
                "SearchRequest", "SearchResults"),
+    "rewrite": ("half_typed",),
     "status": ("WriterStatus", "read_status"),
     "storage": ("IndexBusy", "IndexStorage"),
     "suggestions": ("Completion",),

@@ -55,7 +55,6 @@ SCORED_FIELDS: dict[str, FieldSpec] = {
 }
 PAIR_WEIGHT = 0.5
 WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
-COMPLETION_FIELDS = ("title", "error_codes", "headings", "meta", "code")
 PHRASE_FIELDS = ("title", "headings", "body", "code")
 FACETS = ("type", "systems", "tags")
 ANSWER_CACHE_BYTES = 16 << 20  # per commit: a few thousand result pages
@@ -301,7 +300,12 @@ class Snapshot:
 
     def term_score(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
         """BM25F of one term (given per analyzer) across ``fields``."""
-        tf = np.zeros(self.size, dtype=np.float32)
+        return self._bm25(self._weighted_tf(terms, fields))
+
+    def _weighted_tf(self, terms: dict[str, str], fields: tuple[str, ...],
+                     tf: np.ndarray | None = None, factor: float = 1.0) -> np.ndarray:  # fmt: skip
+        """Add a term's field-weighted, length-normalised frequencies to ``tf`` (BM25F)."""
+        tf = np.zeros(self.size, dtype=np.float32) if tf is None else tf
         for name in fields:
             spec = SCORED_FIELDS[name]
             term = terms.get(spec.analyzer)
@@ -309,8 +313,8 @@ class Snapshot:
                 continue
             ids, freqs = self.term_docs(name, term)
             if len(ids):
-                tf[ids] += spec.weight * freqs / self.norms[name][ids]
-        return self._bm25(tf)
+                tf[ids] += (factor * spec.weight) * freqs / self.norms[name][ids]
+        return tf
 
     def word_score(self, word: str, fields: tuple[str, ...] | None = None) -> np.ndarray:
         """BM25F of one word across ``fields``, plus a share for an identifier's parts."""
@@ -327,17 +331,51 @@ class Snapshot:
     def clause_score(self, clause: Clause) -> np.ndarray:
         """The best of a clause's forms; an alternative of several words ("kerberos 5")
         counts only where they stand together, never through one loose part ("5")."""
+        if clause.prefix:
+            return self.prefix_score(clause) * clause.weight
         typed = sum(self.word_score(w, clause.fields) for w in clause.typed)
-        discount = clause.prefix or ALTERNATIVE_WEIGHT
-        # a half-typed word is taken for the start of a word where people aim when they
-        # type: titles, headings, tags and codes, not anywhere in a body
-        fields = COMPLETION_FIELDS if clause.prefix else clause.fields
         for form in clause.forms[1:]:
-            alternative = sum(self.word_score(w, fields) for w in form) * discount
+            alternative = sum(self.word_score(w, clause.fields) for w in form) * ALTERNATIVE_WEIGHT
             if len(form) > 1 and alternative.any():
                 alternative *= self.phrase_docs(Phrase(" ".join(form), clause.fields))
             typed = np.maximum(typed, alternative)
         return typed * clause.weight
+
+    def prefix_score(self, clause: Clause) -> np.ndarray:
+        """A half-typed word and the words it begins, scored as one term, the way search
+        engines score a prefix: their frequencies add up and the IDF is that of all of them
+        together. Scored apart, a rare word that happens to be the prefix ("serv", in one
+        article's code) outweighed the common words it begins (server, service) that the
+        typist was after. Each completion counts by how likely it is the word being typed
+        (its document count against the most common of them and the typed word), at the
+        clause's discount, in the same fields as a finished word: so results change little
+        between "Netw", "Network" and "Network ", instead of jumping."""
+        fields = clause.fields or WORD_FIELDS
+        typed = {name: terms[0] for name, terms in _analysed(clause.typed[0]).items() if terms}
+        tf = self._weighted_tf(typed, fields)
+        seen = set(typed.items())
+        completions = []
+        for form in clause.forms[1:]:
+            # only terms not counted yet: removed and removing share a stem, and the prose
+            # form of dracut-initqueue is the typed dracut itself
+            whole = {
+                name: terms[0]
+                for name, terms in _analysed(form[0]).items()
+                if terms and (name, terms[0]) not in seen
+            }
+            if whole:
+                seen.update(whole.items())
+                completion = self._weighted_tf(whole, fields)
+                completions.append((self._document_count(completion), completion))
+        most = max([self._document_count(tf), *(df for df, _ in completions)])
+        for df, completion in completions:
+            if df:
+                tf += completion * (clause.prefix * df / most)
+        return self._bm25(tf)
+
+    def _document_count(self, tf: np.ndarray) -> int:
+        """Documents of the population with a non-zero frequency in ``tf``."""
+        return int(np.count_nonzero((tf > 0) & self.population))
 
     def pair_score(self, clauses: tuple[Clause, ...]) -> np.ndarray | None:
         """Extra score for documents where neighbouring query words stand together."""

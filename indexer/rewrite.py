@@ -7,11 +7,13 @@ half-typed last word. Every step looks only at articles the caller may see.
    group member of several words counts only where those words stand together.
 3. **Spelling**, for single words that no visible article holds and that are not the
    beginning of one.
-4. **The last word as a prefix**, as the search box sends it while someone types: a last
-   word no visible article holds (``outlo``, ``0x8007``) stands for the words it begins
-   (``outlook``, ``0x80070005``), at a discount against a whole word, so results narrow
-   steadily instead of emptying out; it is never "corrected" then. A last word of one or
-   two characters after others is not searched yet (``network p`` answers as ``network``).
+4. **The last word as a prefix**, as the search box sends it while someone types (the
+   text ends in a letter, digit, _ or -; see :func:`half_typed`): the last word stands for
+   itself and the words it begins (``outlo``: ``outlook``; ``0x8007``: ``0x80070005``),
+   scored as one term by :meth:`~indexer.ranking.Snapshot.prefix_score`, so results
+   narrow steadily instead of emptying out; it is never "corrected" then. A last word of
+   one or two characters after others is not searched yet (``network p`` answers as
+   ``network``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ class Rewritten:
     parsed: ParsedQuery
     corrected: str | None  # the query with misspellings fixed ("did you mean"), if any
     exact: tuple[int, ...] = ()  # documents the query names exactly (an id, a ticket)
+
+
+def half_typed(text: str) -> bool:
+    """Whether the last word of ``text``, as typed into the search box, may be unfinished:
+    it ends the text (a space, "?" or "." after it says it is finished)."""
+    return bool(text) and (text[-1].isalnum() or text[-1] in "_-")
 
 
 def exact_documents(snapshot: Snapshot, text: str, visible: np.ndarray) -> tuple[int, ...]:

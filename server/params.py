@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from indexer import SearchRequest
+from indexer import SearchRequest, half_typed
 
 from .auth import Principal
 from .errors import BadRequest
@@ -38,7 +38,6 @@ def search_request(
         systems=tuple(v for v in args.getlist("system") if v.strip()),
         tags=tuple(v for v in args.getlist("tag") if v.strip()),
         sort=args.get("sort", "relevance").strip() or "relevance",
-        # a word followed by a space is finished; the last one otherwise may be half-typed
-        prefix=not query[-1:].isspace(),
+        prefix=half_typed(query),
     )
     return request
