@@ -138,7 +138,7 @@ def rewrite(snapshot: Snapshot, parsed: ParsedQuery, text: str, visible: np.ndar
         if fixed:
             pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
             changed = re.sub(pattern, fixed, changed, flags=re.IGNORECASE)
-            clauses[i] = replace(clause, forms=((fixed,),))
+            clauses[i] = replace(clause, forms=((fixed,),), corrected_from=word)
     corrected = changed if changed != text else None
     return Rewritten(expanded.with_clauses(tuple(clauses)), corrected, exact)
 
