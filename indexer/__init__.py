@@ -19,6 +19,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "confidence": ("MATCHES",),
     "errors": ("ArticleError", "IndexUnavailable", "SearchRequestError"),
     "export": ("ExportError", "export_site"),
+    "explain": ("FORM_KINDS", "Explanation", "TermPart"),
     "gitmeta": ("Change", "article_changes"),
     "linter": ("Finding", "lint", "lint_file"),
     "markdown": ("STEPS_HEADING", "RenderedBody", "highlight", "pygments_css", "render"),

@@ -13,13 +13,12 @@ reader learns that the code itself was not found, whatever else matched.
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
 from .query import ParsedQuery
-from .ranking import Ranked, Snapshot
+from .ranking import Ranked, Snapshot, idf
 from .rewrite import holds
 
 STRONG = 0.6  # share of the query's weight the best result covers
@@ -44,7 +43,7 @@ def match_strength(snapshot: Snapshot, parsed: ParsedQuery, ranked: Ranked, best
     for clause, hits in zip(parsed.clauses, ranked.clause_hits, strict=True):
         found = hits & population if clause.typed[0] not in not_found else hits & False
         df = int(np.count_nonzero(found))
-        weight = math.log(1 + (count - df + 0.5) / (df + 0.5))
+        weight = idf(count, df)
         total += weight
         if found[best]:
             covered += weight

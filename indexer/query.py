@@ -76,7 +76,8 @@ class Clause:
     """One thing the user asked for: a word, with the other ways it may be written.
 
     ``forms[0]`` is what was typed (one word, or several when a synonym list names a
-    multi-word term); later forms are synonyms or spelling corrections.
+    multi-word term), or its spelling correction (then ``corrected_from`` holds the word
+    typed); later forms are synonyms, or completions of a half-typed word (``prefix``).
     """
 
     forms: tuple[tuple[str, ...], ...]
@@ -84,6 +85,8 @@ class Clause:
     required: bool = False
     weight: float = 1.0
     prefix: float = 0.0  # > 0: forms[1:] are words the typed one begins, worth this much
+    correctable: bool = True  # False: never spell-corrected (a ticket's names and hosts)
+    corrected_from: str | None = None  # the word typed, when forms[0] is its correction
 
     @property
     def typed(self) -> tuple[str, ...]:

@@ -63,6 +63,7 @@ T = TypeVar("T")
 K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
 ALTERNATIVE_WEIGHT = 0.8  # a synonym or spelling correction, against the word as typed
+PHRASE_BONUS = 1.0  # for holding the query's required phrases
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,32 @@ class Ranked:
     scores: np.ndarray  # float32 per document; 0 = no match
     matched: np.ndarray  # bool per document
     clause_hits: tuple[np.ndarray, ...] = ()  # per positive clause: documents it matched
+    phrase_docs: np.ndarray | None = None  # documents given PHRASE_BONUS, if any were
+
+
+# ---------------------------------------------------------------------- the formulas
+# One definition of each, used by ranking (over every document) and by indexer.explain
+# (for the documents of one page).
+
+
+def idf(count: int, df: int) -> float:
+    """BM25 inverse document frequency of a term that ``df`` of ``count`` documents hold."""
+    return math.log(1 + (count - df + 0.5) / (df + 0.5))
+
+
+def saturate(tf: np.ndarray, idf_value: float) -> np.ndarray:
+    """BM25 saturation of weighted term frequencies, scaled by the term's IDF."""
+    return idf_value * tf * (K1 + 1) / (K1 + tf)
+
+
+def field_terms(terms: dict[str, str], fields: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(field, index term) for a term given per analyzer: each field has its analyzer's."""
+    found = []
+    for name in fields:
+        term = terms.get(SCORED_FIELDS[name].analyzer)
+        if term:
+            found.append((name, term))
+    return found
 
 
 def _analysed(word: str) -> dict[str, list[str]]:
@@ -78,6 +105,47 @@ def _analysed(word: str) -> dict[str, list[str]]:
         name: list(dict.fromkeys(t.text for t in analyzer(word, mode="query")))
         for name, analyzer in ANALYZERS.items()
     }
+
+
+def word_terms(word: str) -> list[tuple[dict[str, str], float]]:
+    """The terms a word scores by (each per analyzer) and their weights: the whole word at
+    1, then each part of an identifier at PART_WEIGHT."""
+    analysed = _analysed(word)
+    found = [({name: terms[0] for name, terms in analysed.items() if terms}, 1.0)]
+    parts = {name: terms[1:] for name, terms in analysed.items()}
+    for i in range(max(len(p) for p in parts.values())):
+        part = {name: terms[i] for name, terms in parts.items() if i < len(terms)}
+        found.append((part, PART_WEIGHT))
+    return found
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way a clause matches: its words, the fields they are searched in, its weight
+    against the form typed, and the phrase it counts only inside (a form of several words
+    that is not the typed one: "kerberos 5" never counts through a loose "5")."""
+
+    words: tuple[str, ...]
+    fields: tuple[str, ...]
+    weight: float = 1.0
+    together: Phrase | None = None
+
+
+def clause_forms(clause: Clause) -> list[Form]:
+    """The typed form of a clause (or its spelling correction), then its synonyms (a
+    half-typed word is scored otherwise: see :meth:`Snapshot.prefix_score`)."""
+    fields = clause.fields or WORD_FIELDS
+    return [Form(clause.typed, fields)] + [
+        Form(form, fields, ALTERNATIVE_WEIGHT,
+             Phrase(" ".join(form), clause.fields) if len(form) > 1 else None)
+        for form in clause.forms[1:]
+    ]  # fmt: skip
+
+
+def pair_terms(clauses: tuple[Clause, ...]) -> list[str]:
+    """Terms of the "pairs" field for neighbouring typed words (fielded clauses left out)."""
+    words = [w for c in clauses if c.fields is None for w in c.typed]
+    return list(dict.fromkeys(t.text for t in ANALYZERS["pairs"](" ".join(words))))
 
 
 def phrase_query(phrase: Phrase) -> wq.Query:
@@ -284,62 +352,74 @@ class Snapshot:
 
     # ------------------------------------------------------------------ scoring
 
+    def document_frequency(self, hits: np.ndarray) -> int:
+        """How many documents of the population are among ``hits`` (those a term weighs in):
+        deleted documents keep their postings until a merge (after a large pull they
+        outnumbered the live ones, which made the IDF negative), and hidden ones must not
+        move a caller's scores."""
+        return int(np.count_nonzero(self.population[hits]))
+
+    def field_tf(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Documents holding ``term`` in a field, and its frequency there weighted by the
+        field and normalised by the document's length in it (BM25F)."""
+        ids, freqs = self.term_docs(fieldname, term)
+        if not len(ids):
+            return ids, freqs
+        return ids, SCORED_FIELDS[fieldname].weight * freqs / self.norms[fieldname][ids]
+
+    def term_tf(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
+        """Weighted frequency of one term (given per analyzer), added up across ``fields``."""
+        tf = np.zeros(self.size, dtype=np.float32)
+        for name, term in field_terms(terms, fields):
+            ids, weighted = self.field_tf(name, term)
+            if len(ids):
+                tf[ids] += weighted
+        return tf
+
     def _bm25(self, tf: np.ndarray) -> np.ndarray:
         """Saturate weighted frequencies and scale by IDF (from documents with any match)."""
         hits = np.flatnonzero(tf)
-        # documents that hold the term, counting the population only: deleted documents keep
-        # their postings until a merge (after a large pull they outnumbered the live ones,
-        # which made the IDF negative), and hidden ones must not move a caller's scores
-        df = int(np.count_nonzero(self.population[hits]))
+        df = self.document_frequency(hits)
         if not df:
             return tf
-        idf = math.log(1 + (self.count - df + 0.5) / (df + 0.5))
-        values = tf[hits]
-        tf[hits] = idf * values * (K1 + 1) / (K1 + values)
+        tf[hits] = saturate(tf[hits], idf(self.count, df))
         return tf
 
     def term_score(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
         """BM25F of one term (given per analyzer) across ``fields``."""
-        return self._bm25(self._weighted_tf(terms, fields))
-
-    def _weighted_tf(self, terms: dict[str, str], fields: tuple[str, ...],
-                     tf: np.ndarray | None = None, factor: float = 1.0) -> np.ndarray:  # fmt: skip
-        """Add a term's field-weighted, length-normalised frequencies to ``tf`` (BM25F)."""
-        tf = np.zeros(self.size, dtype=np.float32) if tf is None else tf
-        for name in fields:
-            spec = SCORED_FIELDS[name]
-            term = terms.get(spec.analyzer)
-            if not term:
-                continue
-            ids, freqs = self.term_docs(name, term)
-            if len(ids):
-                tf[ids] += (factor * spec.weight) * freqs / self.norms[name][ids]
-        return tf
+        return self._bm25(self.term_tf(terms, fields))
 
     def word_score(self, word: str, fields: tuple[str, ...] | None = None) -> np.ndarray:
         """BM25F of one word across ``fields``, plus a share for an identifier's parts."""
         fields = fields or WORD_FIELDS
-        analysed = _analysed(word)
-        whole = {name: terms[0] for name, terms in analysed.items() if terms}
+        (whole, _), *parts = word_terms(word)
         score = self.term_score(whole, fields)
-        parts = {name: terms[1:] for name, terms in analysed.items()}
-        for i in range(max(len(p) for p in parts.values())):
-            part = {name: terms[i] for name, terms in parts.items() if i < len(terms)}
-            score += PART_WEIGHT * self.term_score(part, fields)
+        for part, weight in parts:
+            score += weight * self.term_score(part, fields)
+        return score
+
+    def form_score(self, form: Form) -> np.ndarray:
+        """Score of one form of a clause, at its weight (see :class:`Form`)."""
+        first, *others = form.words
+        score = self.word_score(first, form.fields)  # a new array: added to in place
+        for word in others:
+            score += self.word_score(word, form.fields)
+        if form.weight != 1.0:
+            score *= form.weight
+        if form.together is not None and score.any():
+            score *= self.phrase_docs(form.together)
         return score
 
     def clause_score(self, clause: Clause) -> np.ndarray:
-        """The best of a clause's forms; an alternative of several words ("kerberos 5")
-        counts only where they stand together, never through one loose part ("5")."""
+        """The best of a clause's forms (see :func:`clause_forms`), at the clause's weight;
+        a half-typed word is scored with the words it begins (see :meth:`prefix_score`)."""
         if clause.prefix:
             return self.prefix_score(clause) * clause.weight
-        typed = sum(self.word_score(w, clause.fields) for w in clause.typed)
-        for form in clause.forms[1:]:
-            alternative = sum(self.word_score(w, clause.fields) for w in form) * ALTERNATIVE_WEIGHT
-            if len(form) > 1 and alternative.any():
-                alternative *= self.phrase_docs(Phrase(" ".join(form), clause.fields))
-            typed = np.maximum(typed, alternative)
-        return typed * clause.weight
+        typed, *alternatives = clause_forms(clause)
+        best = self.form_score(typed)
+        for form in alternatives:
+            best = np.maximum(best, self.form_score(form))
+        return best * clause.weight
 
     def prefix_score(self, clause: Clause) -> np.ndarray:
         """A half-typed word and the words it begins, scored as one term, the way search
@@ -350,9 +430,17 @@ class Snapshot:
         (its document count against the most common of them and the typed word), at the
         clause's discount, in the same fields as a finished word: so results change little
         between "Netw", "Network" and "Network ", instead of jumping."""
+        tf = np.zeros(self.size, dtype=np.float32)
+        for _word, _terms, weight, term_tf in self.prefix_terms(clause):
+            tf += weight * term_tf
+        return self._bm25(tf)
+
+    def prefix_terms(self, clause: Clause) -> list[tuple[str, dict[str, str], float, np.ndarray]]:
+        """The terms :meth:`prefix_score` adds up: (word, its terms per analyzer, weight,
+        weighted frequencies) of the typed word, at 1, then of each completion."""
         fields = clause.fields or WORD_FIELDS
         typed = {name: terms[0] for name, terms in _analysed(clause.typed[0]).items() if terms}
-        tf = self._weighted_tf(typed, fields)
+        found = [(clause.typed[0], typed, 1.0, self.term_tf(typed, fields))]
         seen = set(typed.items())
         completions = []
         for form in clause.forms[1:]:
@@ -365,22 +453,18 @@ class Snapshot:
             }
             if whole:
                 seen.update(whole.items())
-                completion = self._weighted_tf(whole, fields)
-                completions.append((self._document_count(completion), completion))
-        most = max([self._document_count(tf), *(df for df, _ in completions)])
-        for df, completion in completions:
-            if df:
-                tf += completion * (clause.prefix * df / most)
-        return self._bm25(tf)
-
-    def _document_count(self, tf: np.ndarray) -> int:
-        """Documents of the population with a non-zero frequency in ``tf``."""
-        return int(np.count_nonzero((tf > 0) & self.population))
+                completion = self.term_tf(whole, fields)
+                df = self.document_frequency(np.flatnonzero(completion))
+                completions.append((df, form[0], whole, completion))
+        typed_df = self.document_frequency(np.flatnonzero(found[0][3]))
+        most = max([typed_df, *(df for df, *_ in completions)])
+        found += [(word, whole, clause.prefix * df / most, tf)
+                  for df, word, whole, tf in completions if df]  # fmt: skip
+        return found
 
     def pair_score(self, clauses: tuple[Clause, ...]) -> np.ndarray | None:
         """Extra score for documents where neighbouring query words stand together."""
-        words = [w for c in clauses if c.fields is None for w in c.typed]
-        pairs = list(dict.fromkeys(t.text for t in ANALYZERS["pairs"](" ".join(words))))
+        pairs = pair_terms(clauses)
         if not pairs:
             return None
         return sum(self.term_score({"pairs": p}, ("pairs",)) for p in pairs) * PAIR_WEIGHT
@@ -406,6 +490,6 @@ class Snapshot:
             matched &= self.clause_score(clause) == 0
         if phrase_docs is not None:
             matched &= phrase_docs
-            scores[phrase_docs] += 1.0  # the phrase itself is a match, even of stop words
+            scores[phrase_docs] += PHRASE_BONUS  # the phrase is a match, even of stop words
         matched &= scores > 0
-        return Ranked(scores, matched, tuple(hits))
+        return Ranked(scores, matched, tuple(hits), phrase_docs)

@@ -111,9 +111,8 @@ def _just_begun(clause: Clause) -> bool:
 
 
 def rewrite(snapshot: Snapshot, parsed: ParsedQuery, text: str, visible: np.ndarray,
-            synonyms: Synonyms, last_is_prefix: bool, spell: bool = True) -> Rewritten:  # fmt: skip
-    """Steps 1-4 above, for a query that parsed to ``parsed``; ``spell=False`` skips the
-    spelling step (a ticket's names and hosts are not misspellings of article words)."""
+            synonyms: Synonyms, last_is_prefix: bool) -> Rewritten:  # fmt: skip
+    """Steps 1-4 above, for a query that parsed to ``parsed``."""
     exact = exact_documents(snapshot, text, visible)
     expanded = synonyms.expand(parsed)
     clauses = list(expanded.clauses)
@@ -142,11 +141,11 @@ def rewrite(snapshot: Snapshot, parsed: ParsedQuery, text: str, visible: np.ndar
                 continue
             if whole:
                 continue
-        fixed = correct(snapshot, word, visible) if spell else None
+        fixed = correct(snapshot, word, visible) if clause.correctable else None
         if fixed:
             pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
             changed = re.sub(pattern, fixed, changed, flags=re.IGNORECASE)
-            clauses[i] = replace(clause, forms=((fixed,),))
+            clauses[i] = replace(clause, forms=((fixed,),), corrected_from=word)
     corrected = changed if changed != text else None
     return Rewritten(expanded.with_clauses(tuple(clauses)), corrected, exact)
 

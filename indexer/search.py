@@ -27,6 +27,7 @@ from whoosh.searching import Searcher
 from .articles import AUDIENCES
 from .confidence import match_strength, unknown_identifiers
 from .errors import IndexUnavailable, SearchRequestError
+from .explain import Explanation, explain
 from .query import ParsedQuery, Phrase, parse
 from .ranking import FACETS, CommitArrays, Snapshot
 from .rewrite import rewrite
@@ -55,6 +56,7 @@ class SearchRequest:
     tags: tuple[str, ...] = ()
     sort: str = "relevance"
     prefix: bool = True  # the last word may be half-typed (the search box), see rewrite.py
+    explain: bool = False  # each hit carries the parts of its score (see explain.py)
 
     def validate(self) -> None:
         """Raise :class:`SearchRequestError` naming the first bad parameter."""
@@ -90,6 +92,7 @@ class Hit:
     systems: tuple[str, ...]
     summary: str = ""  # the article's opening words, for readers who want plain language
     steps: tuple[str, ...] = ()  # first lines of its resolution steps
+    explain: Explanation | None = None  # why it scores what it does, if the request asked
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,10 @@ def _by_lowercase(terms: list[str]) -> dict[str, list[str]]:
 
 def _answer_bytes(results: SearchResults) -> int:
     """About what a cached answer takes in memory."""
-    return 1_000 + sum(len(hit.snippet) + len(hit.title) + 500 for hit in results.hits)
+    return 1_000 + sum(
+        len(hit.snippet) + len(hit.title) + 500 + (hit.explain.approx_bytes() if hit.explain else 0)
+        for hit in results.hits
+    )
 
 
 def _elapsed_ms(started: float) -> float:
@@ -329,9 +335,10 @@ class KnowledgeBase:
         corrected, exact = None, ()
         if not parsed.is_empty:
             rewritten = rewrite(snapshot, parsed, request.q, visible, synonyms,
-                                last_is_prefix=request.prefix, spell=ticket is None)  # fmt: skip
+                                last_is_prefix=request.prefix)  # fmt: skip
             parsed, corrected, exact = rewritten.parsed, rewritten.corrected, rewritten.exact
         ranked = None
+        unboosted: dict[int, float] = {}  # exact documents' scores before they are put first
         if parsed.is_empty:
             scores = None
             matched = allowed
@@ -345,6 +352,8 @@ class KnowledgeBase:
                 ranked = snapshot.rank(parsed, None)  # no document has the phrase: relax it
             scores, matched = ranked.scores, ranked.matched & allowed
             if exact:  # what the query names exactly comes first, in the order named
+                if request.explain:
+                    unboosted = {doc: float(scores[doc]) for doc in exact}
                 top = float(scores.max(initial=0.0)) + 1.0
                 for rank, doc in enumerate(exact):
                     scores[doc] = top + len(exact) - rank
@@ -360,9 +369,13 @@ class KnowledgeBase:
             strength = match_strength(snapshot, parsed, ranked, best, bool(exact), not_found)
         first = (request.page - 1) * request.limit
         highlight = parsed.highlight_terms()
+        shown = [int(doc) for doc in order[first : first + request.limit]]
+        reasons: list[Explanation | None] = [None] * len(shown)
+        if request.explain:
+            reasons = list(explain(snapshot, parsed, ranked, shown, scores, unboosted))
         hits = tuple(
-            self._hit(snapshot, int(doc), scores, highlight)
-            for doc in order[first : first + request.limit]
+            self._hit(snapshot, doc, scores, highlight, reason)
+            for doc, reason in zip(shown, reasons, strict=True)
         )
         return SearchResults(
             query=request.q,
@@ -394,7 +407,7 @@ class KnowledgeBase:
         return docs[np.argsort(keys, kind="stable")][:wanted]
 
     def _hit(self, snapshot: Snapshot, doc: int, scores: np.ndarray | None,
-             terms: frozenset[str]) -> Hit:  # fmt: skip
+             terms: frozenset[str], reason: Explanation | None = None) -> Hit:  # fmt: skip
         stored = snapshot.searcher.stored_fields(doc)
         record = json.loads(stored["record"])
         snippet: Snippet = best_passage(stored.get("body", ""), record["sections"], terms)
@@ -413,6 +426,7 @@ class KnowledgeBase:
             systems=tuple(record["systems"]),
             summary=record.get("summary", ""),
             steps=tuple(record.get("steps", ())),
+            explain=reason,
         )
 
     # ------------------------------------------------------------------ discovery

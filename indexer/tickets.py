@@ -105,5 +105,8 @@ def ticket_query(subject: str, description: str) -> ParsedQuery:
     for key, word in spelling.items():
         weight = SUBJECT_WEIGHT * (key in in_subject) + _saturated(said.get(key, 0.0))
         if weight:
-            clauses.append(Clause(forms=((word,),), weight=min(weight, MAX_REPEAT_WEIGHT)))
+            # the subject's words may be misspelt; the description's names and hosts are
+            # not misspellings of article words
+            clauses.append(Clause(forms=((word,),), weight=min(weight, MAX_REPEAT_WEIGHT),
+                                  correctable=key in in_subject))  # fmt: skip
     return ParsedQuery(clauses=tuple(clauses))

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import url_for
 
-from indexer import MATCHES
+from indexer import FORM_KINDS, MATCHES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -33,9 +33,88 @@ INTEGER = {"type": "integer"}
 STRINGS = {"type": "array", "items": STRING}
 SUMMARIES = {"type": "array", "items": {"$ref": "#/components/schemas/ArticleSummary"}}
 
+NUMBER = {"type": "number"}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(error=_obj(status=INTEGER, message=STRING)),
+    "ExplainedTerm": _obj(
+        term={**STRING, "description": "The term (each field names its own index term)."},
+        part={
+            "type": "boolean",
+            "description": "A part of an identifier (access of ERROR_ACCESS_DENIED).",
+        },
+        weight={**NUMBER, "description": "1 for a whole word; less for a part or a pair."},
+        tf={**NUMBER, "description": "Weighted frequency, the fields' tf added up."},
+        df={**INTEGER, "description": "Articles the caller may see that hold it."},
+        idf=NUMBER,
+        saturated={**NUMBER, "description": "idf * tf * (k1 + 1) / (k1 + tf)"},
+        score={
+            **NUMBER,
+            "description": "What it added: saturated * weight * its form's and clause's weights.",
+        },
+        fields={
+            "type": "array",
+            "items": _obj(
+                field=STRING,
+                term=STRING,
+                frequency={**NUMBER, "description": "Occurrences in the field."},
+                weight={**NUMBER, "description": "The field's weight."},
+                norm={**NUMBER, "description": "1 - b + b * length / average length"},
+                tf={**NUMBER, "description": "weight * frequency / norm"},
+                score={
+                    **NUMBER,
+                    "description": "The term's score, shared among its fields in proportion to tf.",
+                },
+            ),
+        },
+    ),
+    "Explanation": {
+        **_obj(
+            score={**NUMBER, "description": "The hit's score."},
+            documents={**INTEGER, "description": "Articles the IDFs count over."},
+            k1=NUMBER,
+            clauses={
+                "type": "array",
+                "items": _obj(
+                    query={**STRING, "description": "A word (or words) of the query, as typed."},
+                    fields={**_nullable(STRINGS), "description": "A restriction typed (title:)."},
+                    required={"type": "boolean"},
+                    weight={**NUMBER, "description": "1; less for a bare number in a log line."},
+                    score=NUMBER,
+                    match={
+                        **_nullable(
+                            _obj(
+                                form={**STRING, "description": "What matched."},
+                                kind={"enum": list(FORM_KINDS)},
+                                weight={**NUMBER, "description": "Against the typed form."},
+                                fields={**STRINGS, "description": "Where it was looked for."},
+                                words={
+                                    "type": "array",
+                                    "items": _obj(
+                                        word=STRING,
+                                        score=NUMBER,
+                                        terms={"type": "array", "items": _ref("ExplainedTerm")},
+                                    ),
+                                },
+                            )
+                        ),
+                        "description": "null: the clause matched nothing in this article.",
+                    },
+                ),
+            },
+            pairs={
+                **_obj(score=NUMBER, terms={"type": "array", "items": _ref("ExplainedTerm")}),
+                "description": "Neighbouring query words standing together in the article.",
+            },
+            phrase={**NUMBER, "description": "The article holds the query's quoted phrases."},
+            exact={**NUMBER, "description": "The query names this article: it comes first."},
+        ),
+        "description": "Why the hit scores what it does. Every score is what that part "
+        "added: score = sum of clauses' scores + pairs.score + phrase + exact (within "
+        "float rounding), and so on down to the fields.",
+    },
     "Hit": _obj(
+        ("explain",),
         id=STRING,
         title=STRING,
         path=STRING,
@@ -49,6 +128,7 @@ SCHEMAS: dict[str, Any] = {
         systems=STRINGS,
         summary={**STRING, "description": "The article's opening words, plain text."},
         steps={**STRINGS, "description": "First lines of the resolution steps."},
+        explain={**_ref("Explanation"), "description": "Only with explain=1."},
     ),
     "SearchResults": _obj(
         query={**STRING, "description": "The query run (for /api/suggest: built from the ticket)."},
@@ -263,8 +343,20 @@ PATHS: dict[str, Any] = {
                         "sort", "Order", {"enum": ["relevance", "updated"], "default": "relevance"}
                     )
                 ),
+                _or_empty(
+                    _query(
+                        "explain",
+                        "1 or true: each result carries `explain`, how its score is made; "
+                        "tier2 and above (403 for others)",
+                        {"type": "boolean", "default": False},
+                    )
+                ),
             ],
-            "responses": {"200": _json("SearchResults", "Ranked results"), "400": BAD},
+            "responses": {
+                "200": _json("SearchResults", "Ranked results"),
+                "400": BAD,
+                "403": _error("explain=1 from a caller below tier2."),
+            },
         }
     },
     "/api/suggest": {

@@ -22,6 +22,20 @@ def _int(args: MultiDict[str, str], name: str, default: int) -> int:
         raise BadRequest(f"{name} must be a whole number, got {raw[:40]!r}") from None
 
 
+_TRUE = ("1", "true")
+_FALSE = ("0", "false")
+
+
+def flag(args: MultiDict[str, str], name: str) -> bool:
+    """A yes/no parameter: 1 or true, 0 or false (any case); absent or empty is no."""
+    raw = args.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if not raw or raw in _FALSE:
+        return False
+    raise BadRequest(f"{name} must be 1 or 0 (or true or false), got {raw[:40]!r}")
+
+
 def search_request(
     args: MultiDict[str, str], principal: Principal, limit: int = 10
 ) -> SearchRequest:

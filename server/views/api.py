@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
 
-from indexer import ArticleRecord, Hit, SearchResults
+from indexer import ArticleRecord, Explanation, Hit, SearchResults, TermPart
 
 from ..auth import current_principal
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Forbidden, NotFound
 from ..feedback import record_feedback
 from ..formatting import permalink
 from ..openapi import document
-from ..params import search_request
+from ..params import flag, search_request
 from ..rendering import render_article
 from ..services import services
 from ..tracking import log_search
@@ -24,10 +25,82 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 SUGGEST_LIMIT = 5
 MAX_SUGGEST_LIMIT = 20
+EXPLAIN_ROLE = "tier2"  # who may see how scores are made (explain=1)
+
+
+def _n(value: float) -> float:
+    return round(value, 6)
+
+
+def _term_json(term: TermPart) -> dict[str, Any]:
+    return {
+        "term": term.term,
+        "part": term.part,
+        "weight": term.weight,
+        "tf": _n(term.tf),
+        "df": term.df,
+        "idf": _n(term.idf),
+        "saturated": _n(term.saturated),
+        "score": _n(term.score),
+        "fields": [
+            {
+                "field": f.field,
+                "term": f.term,
+                "frequency": f.frequency,
+                "weight": f.weight,
+                "norm": _n(f.norm),
+                "tf": _n(f.tf),
+                "score": _n(f.score),
+            }
+            for f in term.fields
+        ],
+    }
+
+
+def explain_json(explanation: Explanation) -> dict[str, Any]:
+    """How a hit's score is made (see indexer/explain.py); every score is what that part
+    added, so they add up to the hit's."""
+    return {
+        "score": _n(explanation.score),
+        "documents": explanation.documents,
+        "k1": explanation.k1,
+        "clauses": [
+            {
+                "query": c.query,
+                "fields": list(c.fields) if c.fields is not None else None,
+                "required": c.required,
+                "weight": c.weight,
+                "score": _n(c.score),
+                "match": {
+                    "form": c.match.text,
+                    "kind": c.match.kind,
+                    "weight": c.match.weight,
+                    "fields": list(c.match.fields),
+                    "words": [
+                        {
+                            "word": w.word,
+                            "score": _n(w.score),
+                            "terms": [_term_json(t) for t in w.terms],
+                        }
+                        for w in c.match.words
+                    ],
+                }
+                if c.match
+                else None,
+            }
+            for c in explanation.clauses
+        ],
+        "pairs": {
+            "score": _n(explanation.pairs),
+            "terms": [_term_json(t) for t in explanation.pair_terms],
+        },
+        "phrase": explanation.phrase,
+        "exact": _n(explanation.exact),
+    }
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
+    found = {
         "id": hit.id,
         "title": hit.title,
         "path": hit.path,
@@ -48,6 +121,9 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "summary": hit.summary,
         "steps": list(hit.steps),
     }
+    if hit.explain is not None:
+        found["explain"] = explain_json(hit.explain)
+    return found
 
 
 def results_json(results: SearchResults) -> dict[str, Any]:
@@ -86,8 +162,14 @@ def article_summary(article: ArticleRecord) -> dict[str, Any]:
 
 @bp.get("/search")
 def search():  # type: ignore[no-untyped-def]
-    """Search articles: ?q=&limit=&page=&type=&system=&tag=&sort=relevance|updated."""
-    results = services().kb.search(search_request(request.args, current_principal()))
+    """Search articles: ?q=&limit=&page=&type=&system=&tag=&sort=relevance|updated&explain=1."""
+    principal = current_principal()
+    explain = flag(request.args, "explain")
+    if explain and not principal.has(EXPLAIN_ROLE):
+        who = "you are not signed in" if principal.anonymous else f"you are {principal.role}"
+        raise Forbidden(f"explain=1 needs the {EXPLAIN_ROLE} role or above; {who}.")
+    search = search_request(request.args, principal)
+    results = services().kb.search(replace(search, explain=True) if explain else search)
     log_search(results, "api")
     return jsonify(results_json(results))
 

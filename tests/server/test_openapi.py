@@ -65,6 +65,10 @@ def test_real_answers_match_the_schemas(client: FlaskClient, spec: dict[str, Any
         ("/api/search", "get", client.get("/api/search?q=0x80070005", headers=TIER2)),
         ("/api/search", "get", client.get("/api/search?q=zzzzzz+outlok")),
         ("/api/search", "get", client.get("/api/search?limit=0")),
+        ("/api/search", "get", client.get("/api/search?q=e-mail+title:outlook+KB-2001&explain=1",
+                                          headers=TIER2)),
+        ("/api/search", "get", client.get("/api/search?q=outl&explain=1", headers=TIER2)),
+        ("/api/search", "get", client.get("/api/search?q=outlook&explain=1")),
         ("/api/suggest", "post", client.post("/api/suggest", json={
             "subject": "Outlook keeps asking for my password", "description": "since the move"})),
         ("/api/suggest", "post", client.post("/api/suggest", json={"subject": 3})),
