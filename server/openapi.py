@@ -355,6 +355,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json("SearchResults", "Ranked results"),
                 "400": BAD,
+                "401": _error("explain=1 from an anonymous caller."),
                 "403": _error("explain=1 from a caller below tier2."),
             },
         }

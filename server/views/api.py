@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, request, url
 from indexer import ArticleRecord, Explanation, Hit, SearchResults, TermPart
 
 from ..auth import current_principal
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
 from ..feedback import record_feedback
 from ..formatting import permalink
 from ..openapi import document
@@ -165,9 +165,11 @@ def search():  # type: ignore[no-untyped-def]
     """Search articles: ?q=&limit=&page=&type=&system=&tag=&sort=relevance|updated&explain=1."""
     principal = current_principal()
     explain = flag(request.args, "explain")
-    if explain and not principal.has(EXPLAIN_ROLE):
-        who = "you are not signed in" if principal.anonymous else f"you are {principal.role}"
-        raise Forbidden(f"explain=1 needs the {EXPLAIN_ROLE} role or above; {who}.")
+    if explain and not principal.has(EXPLAIN_ROLE):  # as requires() answers the API
+        if principal.anonymous:
+            raise Unauthorized(f"Sign in with a token: explain=1 needs the {EXPLAIN_ROLE} role.")
+        raise Forbidden(f"explain=1 needs the {EXPLAIN_ROLE} role or above; you are "
+                        f"{principal.role}.")  # fmt: skip
     search = search_request(request.args, principal)
     results = services().kb.search(replace(search, explain=True) if explain else search)
     log_search(results, "api")

@@ -1,4 +1,5 @@
-"""GET /api/search?explain=1: tier 2 and above see how each score is made; others get 403."""
+"""GET /api/search?explain=1: tier 2 and above see how each score is made; tier 1 gets 403,
+anonymous callers 401 (as every role-gated API route answers them)."""
 
 from __future__ import annotations
 
@@ -48,13 +49,13 @@ def test_the_explanation_names_the_form_and_fields_that_matched(
     assert fields == {"title"}
 
 
-def test_tier1_and_anonymous_callers_get_403(client: FlaskClient) -> None:
-    for headers in ({}, bearer(TIER1_TOKEN), bearer("not-a-token")):
+def test_tier1_gets_403_and_anonymous_callers_401(client: FlaskClient) -> None:
+    for headers, status in (({}, 401), (bearer("not-a-token"), 401), (bearer(TIER1_TOKEN), 403)):
         for value in ("1", "true", "TRUE"):
             response = client.get(f"/api/search?q=outlook&explain={value}", headers=headers)
-            assert response.status_code == 403
+            assert response.status_code == status
             error = response.get_json()["error"]
-            assert error["status"] == 403 and "tier2" in error["message"]
+            assert error["status"] == status and "tier2" in error["message"]
 
 
 def test_no_explain_or_explain_0_is_the_answer_without_one(
@@ -99,4 +100,4 @@ def test_internal_articles_are_explained_only_to_those_who_see_them(
     body = client.get(f"/api/search?q={MARKER}&explain=1", headers=tier2_headers).get_json()
     assert [hit["id"] for hit in body["results"]] == ["KB-2003"]
     assert body["results"][0]["explain"]["clauses"][0]["match"]["kind"] == "typed"
-    assert client.get(f"/api/search?q={MARKER}&explain=1").status_code == 403
+    assert client.get(f"/api/search?q={MARKER}&explain=1").status_code == 401
