@@ -27,8 +27,8 @@ from whoosh.analysis import (
 
 # A compound token: word characters joined by the punctuation identifiers are made of.
 # Leading and trailing punctuation is not part of the token ("(0x80070005)." -> "0x80070005").
-JOINER = r"[.\-/\\:@+#'’]"  # joins words into one compound token: C:\Windows, 0x8007.dll
-COMPOUND = re.compile(rf"\w+(?:{JOINER}+\w+)*", re.UNICODE)
+JOINERS = ".-/\\:@+#'’"  # join words into one compound token: C:\Windows, 0x8007.dll
+COMPOUND = re.compile(rf"\w+(?:[{re.escape(JOINERS)}]+\w+)*", re.UNICODE)
 _DELIMITERS = re.compile(r"[.\-/\\:@+#'’_]+")
 # camelCase and acronym boundaries: "etcdHighFsync" -> etcd|High|Fsync, "HTTPServer" -> HTTP|Server
 # A word keeps a short version number: krb5, ipv4, win32 (but KB5034441 -> KB|5034441).
