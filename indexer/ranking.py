@@ -16,6 +16,7 @@ commit), from per-segment arrays cached in :mod:`indexer.postings`.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import threading
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.query.spans import SpanNear2
 from whoosh.searching import Searcher
 
 from .analysis import ANALYZERS
@@ -152,12 +154,36 @@ def phrase_query(phrase: Phrase) -> wq.Query:
     """Whoosh query for a phrase in any of its fields (positions are Whoosh's job)."""
     per_field = []
     for name in phrase.fields or PHRASE_FIELDS:
-        words = [t.text for t in ANALYZERS[SCORED_FIELDS[name].analyzer](phrase.text, mode="query")]
-        if len(words) == 1:
-            per_field.append(wq.Term(name, words[0]))
-        elif words:
-            per_field.append(wq.Phrase(name, words))
+        placed = _placed_terms(SCORED_FIELDS[name].analyzer, phrase.text)
+        if len(placed) == 1:
+            per_field.append(wq.Term(name, placed[0][1]))
+        elif placed and all(b - a == 1 for (a, _), (b, _) in itertools.pairwise(placed)):
+            per_field.append(wq.Phrase(name, [term for _, term in placed]))
+        elif placed:
+            per_field.append(_spaced_phrase(name, placed))
     return wq.Or(per_field) if per_field else wq.NullQuery
+
+
+def _placed_terms(analyzer: str, text: str) -> list[tuple[int, str]]:
+    """A phrase's terms with their positions. Stop words leave their places empty ("access
+    is denied": access at 0, denied at 2), as they do in the index; of an identifier, the
+    whole form is taken (its parts stand at the positions after it)."""
+    at: dict[int, str] = {}
+    for token in ANALYZERS[analyzer](text, mode="query", positions=True):
+        at.setdefault(token.pos, token.text)
+    return sorted(at.items())
+
+
+def _spaced_phrase(fieldname: str, placed: list[tuple[int, str]]) -> wq.Query:
+    """Terms at exactly these distances from each other: "access is denied" matches where
+    it is written, not "access denied" (a looser phrase query would take both)."""
+    (previous, first), *rest = placed
+    query: wq.Query = wq.Term(fieldname, first)
+    for position, term in rest:
+        gap = position - previous
+        query = SpanNear2([query, wq.Term(fieldname, term)], slop=gap, mindist=gap)
+        previous = position
+    return query
 
 
 class CommitArrays:
