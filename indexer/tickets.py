@@ -29,7 +29,7 @@ SUBJECT_CHARS = 400
 MAX_TICKET_WORDS = 400  # distinct words searched: bounded work for pasted pages of logs
 SUBJECT_WEIGHT = 3.0
 QUOTED_WEIGHT = 0.3  # earlier mail quoted below the new text
-MAX_REPEAT_WEIGHT = 4.0
+MAX_WORD_WEIGHT = 4.0  # a subject word said again, or a word said many times, stops here
 
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b[^.!?\n]{0,40}[,!.]?\s*$",
@@ -41,19 +41,30 @@ _SIGN_OFF = re.compile(
     r"best wishes|best|br|sincerely|yours|sent from my)\b[^.?\n]{0,40}$",
     re.IGNORECASE,
 )
-# where quoted earlier mail begins
+# where quoted earlier mail begins: a separator, "On ... wrote:", or a header block
 _QUOTE_START = re.compile(
-    r"^\s*(?:-{2,}\s*original message\s*-{2,}|on .{4,120} wrote:|from:\s.+|-{2,}\s*forwarded)",
+    r"^\s*(?:-{2,}\s*(?:original|forwarded) message\s*-{2,}|on .{4,120} wrote:)\s*$",
     re.IGNORECASE,
 )
+_HEADER = re.compile(r"^\s*from:\s.+$", re.IGNORECASE)
+_NEXT_HEADER = re.compile(r"^\s*(?:sent|date|to):\s", re.IGNORECASE)
 _DISCLAIMER = re.compile(r"\b(?:confidential|intended solely|intended only|disclaimer)\b", re.I)
 _SIGNATURE_LINES = 8  # a sign-off this close to the end of the new text starts a signature
+
+
+def _quote_starts(lines: list[str], number: int) -> bool:
+    """Whether quoted mail begins at line ``number`` (a "From:" line alone may be a log's)."""
+    line = lines[number]
+    if _QUOTE_START.match(line):
+        return True
+    following = lines[number + 1] if number + 1 < len(lines) else ""
+    return bool(_HEADER.match(line) and _NEXT_HEADER.match(following))
 
 
 def _weighed_lines(description: str) -> list[tuple[str, float]]:
     """The description's lines with the weight of their words (0: not about the problem)."""
     lines = description.splitlines()
-    quoted_from = next((i for i, line in enumerate(lines) if _QUOTE_START.match(line)), len(lines))
+    quoted_from = next((i for i, line in enumerate(lines) if _quote_starts(lines, i)), len(lines))
     sign_off = next(
         (
             i
@@ -107,6 +118,6 @@ def ticket_query(subject: str, description: str) -> ParsedQuery:
         if weight:
             # the subject's words may be misspelt; the description's names and hosts are
             # not misspellings of article words
-            clauses.append(Clause(forms=((word,),), weight=min(weight, MAX_REPEAT_WEIGHT),
+            clauses.append(Clause(forms=((word,),), weight=min(weight, MAX_WORD_WEIGHT),
                                   correctable=key in in_subject))  # fmt: skip
     return ParsedQuery(clauses=tuple(clauses))

@@ -249,22 +249,6 @@ def test_what_anonymous_readers_get_never_depends_on_internal_articles(
 def test_a_quoted_message_with_stop_words_in_it_matches_where_it_is_written(
     tmp_path: Path,
 ) -> None:
-    """ "Access is denied" is how Windows says it; the index leaves the stop word's place
-    empty, and the phrase must still match there (it matched only "access denied")."""
-    for name, message in (("said", "Access is denied"), ("other", "access denied")):
-        write(tmp_path / "kb", f"{name}.md", (
-            f"---\nid: KB-{len(name)}\ntitle: Replication stops\ntype: resolution\n"
-            f"audience: public\n---\n## Symptoms\n\nThe log shows: {message}, then retries.\n"
-        ))  # fmt: skip
-    indexer = Indexer(tmp_path / "kb", tmp_path / "index")
-    indexer.build()
-    results = search(KnowledgeBase(indexer.storage, tmp_path / "kb"), '"access is denied"')
-    assert [hit.path for hit in results.hits][:1] == ["said.md"]
-
-
-def test_a_quoted_message_with_stop_words_in_it_matches_where_it_is_written(
-    tmp_path: Path,
-) -> None:
     """ "Access is denied" is how Windows says it. The index leaves the stop word's place
     empty: the phrase must match there, exactly (it matched only "access denied")."""
     for name, message in (("said", "Access is denied"), ("other", "access denied")):

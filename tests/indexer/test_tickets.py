@@ -19,6 +19,15 @@ This e-mail and any attachments are confidential and intended solely for the add
 From: Dave Smith
 printers at the Leeds office are offline
 """
+FORWARDED = """The mail server logs this for every message from the scanner:
+
+From: scanner@example.com
+smtp relay rejected, 550 5.7.1 unable to relay
+
+From: Dave Smith <dave@example.com>
+Sent: Monday, 3 March 2026 09:12
+earlier: printers offline
+"""
 
 
 def _weights(subject: str, description: str) -> dict[str, float]:
@@ -55,3 +64,9 @@ def test_pages_of_pasted_logs_make_a_bounded_query() -> None:
         f"2024-03-01 10:00:{i % 60:02d} host{i} svc{i * 7} failed" for i in range(20_000)
     )
     assert len(ticket_query("service keeps failing", log).clauses) <= MAX_TICKET_WORDS
+
+
+def test_a_from_line_in_a_log_is_not_quoted_mail_but_a_mail_header_is() -> None:
+    weights = _weights("scanner mails bounce", FORWARDED)
+    assert weights["smtp"] == weights["rejected"] == 1.0  # after "From: scanner@..."
+    assert 0 < weights["printers"] < 1.0  # after a From: / Sent: header
