@@ -64,7 +64,7 @@ _JOINED = BoundedCache(max_bytes=64 << 20)  # posting lists joined across segmen
 T = TypeVar("T")
 K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
-ALTERNATIVE_WEIGHT = 0.8  # a synonym or spelling correction, against the word as typed
+ALTERNATIVE_WEIGHT = 0.8  # a synonym, against the word as typed (a correction replaces it)
 PHRASE_BONUS = 1.0  # for holding the query's required phrases
 
 
