@@ -339,9 +339,9 @@ class KnowledgeBase:
             parsed, corrected, exact = rewritten.parsed, rewritten.corrected, rewritten.exact
         ranked = None
         unboosted: dict[int, float] = {}  # exact documents' scores before they are put first
-        if parsed.is_empty:
-            scores = None
-            matched = allowed
+        if parsed.is_empty:  # a listing of articles; but a ticket with nothing to search
+            scores = None  # by suggests nothing
+            matched = allowed if ticket is None else np.zeros_like(allowed)
             for clause in parsed.excluded:
                 matched &= snapshot.clause_score(clause) == 0
         else:

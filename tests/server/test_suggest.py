@@ -89,3 +89,9 @@ def test_judged_sample_tickets_find_their_article(sample_kb: FlaskClient) -> Non
     assert all(ranks), f"a resolving article was not suggested at all: {ranks}"
     assert first >= 0.85, ranks
     assert reciprocal >= 0.9, ranks
+
+
+def test_a_ticket_with_nothing_to_search_by_suggests_nothing(client: FlaskClient) -> None:
+    answer = client.post("/api/suggest", json={"subject": "It is", "description": "Thanks,\nBob"})
+    assert answer.status_code == 200
+    assert answer.json["results"] == [] and answer.json["match"] == "none"
