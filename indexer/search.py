@@ -11,11 +11,13 @@ as one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -314,14 +316,20 @@ class KnowledgeBase:
         request.validate()
         started = time.perf_counter()
         snapshot = self.snapshot().scoped(request.audiences)
+        return self._answer(snapshot, ("search", request), started, lambda synonyms: (
+            self._search(snapshot, request, synonyms, started)))  # fmt: skip
+
+    def _answer(self, snapshot: Snapshot, key: tuple, started: float,
+                compute: Callable[[Synonyms], SearchResults]) -> SearchResults:  # fmt: skip
+        """The answer kept for ``key`` on this commit, or ``compute``'s, then kept. Answers
+        depend on the synonym groups too: one computed with groups since replaced is not
+        reused."""
         synonyms = self.synonyms.current()
-        cached = snapshot.shared.answers.get(("search", request))
+        cached = snapshot.shared.answers.get(key)
         if cached is not None and cached[0] is synonyms:
             return replace(cached[1], took_ms=_elapsed_ms(started))
-        results = self._search(snapshot, request, synonyms, started)
-        snapshot.shared.answers.put(
-            ("search", request), (synonyms, results), _answer_bytes(results)
-        )
+        results = compute(synonyms)
+        snapshot.shared.answers.put(key, (synonyms, results), _answer_bytes(results))
         return results
 
     def _search(self, snapshot: Snapshot, request: SearchRequest, synonyms: Synonyms,
@@ -440,15 +448,16 @@ class KnowledgeBase:
                                 prefix=False)  # fmt: skip
         request.validate()
         snapshot = self.snapshot().scoped(audiences)
-        synonyms = self.synonyms.current()
-        key = ("suggest", request, description)
-        cached = snapshot.shared.answers.get(key)
-        if cached is not None and cached[0] is synonyms:
-            return replace(cached[1], took_ms=_elapsed_ms(started))
-        parsed = ticket_query(subject, description)
-        results = self._search(snapshot, request, synonyms, started, ticket=parsed)
-        snapshot.shared.answers.put(key, (synonyms, results), _answer_bytes(results))
-        return results
+        # the description by its digest: the cache bounds the answers it keeps, not their
+        # keys, and a description may run to a megabyte
+        digest = hashlib.blake2b(description.encode("utf-8", "surrogatepass"), digest_size=16)
+        key = ("suggest", request, digest.digest())  # request.q holds all the subject counts
+
+        def compute(synonyms: Synonyms) -> SearchResults:
+            ticket = ticket_query(subject, description)
+            return self._search(snapshot, request, synonyms, started, ticket=ticket)
+
+        return self._answer(snapshot, key, started, compute)
 
     def catalogue(self, audiences: frozenset[str]) -> list[CatalogueEntry]:
         """Every visible article's id, path, owner, review date and last change."""
