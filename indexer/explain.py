@@ -202,7 +202,7 @@ class _Page:
         completion's field weight is the field's times its own weight."""
         snapshot, fields = self.snapshot, clause.fields or WORD_FIELDS
         included = snapshot.prefix_terms(clause)
-        everywhere = sum(weight * tf for _, _, weight, tf in included)
+        everywhere = snapshot.prefix_tf(included)
         df = snapshot.document_frequency(np.flatnonzero(everywhere))
         idf_value = idf(snapshot.count, df) if df else 0.0
         tf = everywhere[self.docs]

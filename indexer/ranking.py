@@ -109,11 +109,16 @@ def _analysed(word: str) -> dict[str, list[str]]:
     }
 
 
+def _whole(analysed: dict[str, list[str]]) -> dict[str, str]:
+    """The whole word's term per analyzer (its parts, if any, come after it)."""
+    return {name: terms[0] for name, terms in analysed.items() if terms}
+
+
 def word_terms(word: str) -> list[tuple[dict[str, str], float]]:
     """The terms a word scores by (each per analyzer) and their weights: the whole word at
     1, then each part of an identifier at PART_WEIGHT."""
     analysed = _analysed(word)
-    found = [({name: terms[0] for name, terms in analysed.items() if terms}, 1.0)]
+    found = [(_whole(analysed), 1.0)]
     parts = {name: terms[1:] for name, terms in analysed.items()}
     for i in range(max(len(p) for p in parts.values())):
         part = {name: terms[i] for name, terms in parts.items() if i < len(terms)}
@@ -456,27 +461,31 @@ class Snapshot:
         (its document count against the most common of them and the typed word), at the
         clause's discount, in the same fields as a finished word: so results change little
         between "Netw", "Network" and "Network ", instead of jumping."""
-        tf = np.zeros(self.size, dtype=np.float32)
-        for _word, _terms, weight, term_tf in self.prefix_terms(clause):
+        return self._bm25(self.prefix_tf(self.prefix_terms(clause)))
+
+    @staticmethod
+    def prefix_tf(terms: list[tuple[str, dict[str, str], float, np.ndarray]]) -> np.ndarray:
+        """The one term :meth:`prefix_score` saturates: the weighted frequencies of the typed
+        word and its completions (from :meth:`prefix_terms`), added up."""
+        (_word, _terms, _weight, tf), *completions = terms
+        tf = tf.copy()
+        for _word, _terms, weight, term_tf in completions:
             tf += weight * term_tf
-        return self._bm25(tf)
+        return tf
 
     def prefix_terms(self, clause: Clause) -> list[tuple[str, dict[str, str], float, np.ndarray]]:
         """The terms :meth:`prefix_score` adds up: (word, its terms per analyzer, weight,
         weighted frequencies) of the typed word, at 1, then of each completion."""
         fields = clause.fields or WORD_FIELDS
-        typed = {name: terms[0] for name, terms in _analysed(clause.typed[0]).items() if terms}
+        typed = _whole(_analysed(clause.typed[0]))
         found = [(clause.typed[0], typed, 1.0, self.term_tf(typed, fields))]
         seen = set(typed.items())
         completions = []
         for form in clause.forms[1:]:
             # only terms not counted yet: removed and removing share a stem, and the prose
             # form of dracut-initqueue is the typed dracut itself
-            whole = {
-                name: terms[0]
-                for name, terms in _analysed(form[0]).items()
-                if terms and (name, terms[0]) not in seen
-            }
+            whole = {name: term for name, term in _whole(_analysed(form[0])).items()
+                     if (name, term) not in seen}  # fmt: skip
             if whole:
                 seen.update(whole.items())
                 completion = self.term_tf(whole, fields)
