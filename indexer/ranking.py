@@ -66,6 +66,9 @@ K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
 ALTERNATIVE_WEIGHT = 0.8  # a synonym, against the word as typed (a correction replaces it)
 PHRASE_BONUS = 1.0  # for holding the query's required phrases
+# Clause scores a scoped snapshot (one search) keeps: the words before a half-typed one are
+# scored to choose its completions, then again to rank; a long ticket is not kept whole
+KEPT_CLAUSE_SCORES = 8
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,8 @@ class Snapshot:
         self.population = self.live
         self.count = self.shared.get("count", lambda: int(self.live.sum()))
         self._norms_key: object = "norms"
+        # a search's first clause scores, kept while it runs (see clause_score)
+        self._clause_scores: dict[Clause, np.ndarray] | None = None
 
     def scoped(self, audiences: frozenset[str]) -> Snapshot:
         """This snapshot with its statistics (document count, document frequencies, average
@@ -252,6 +257,7 @@ class Snapshot:
         view.population = self.audience_mask(audiences)
         view.count = self.shared.get(("count", audiences), lambda: int(view.population.sum()))
         view._norms_key = ("norms", audiences)
+        view._clause_scores = {}
         return view
 
     def _live(self) -> np.ndarray:
@@ -444,6 +450,16 @@ class Snapshot:
     def clause_score(self, clause: Clause) -> np.ndarray:
         """The best of a clause's forms (see :func:`clause_forms`), at the clause's weight;
         a half-typed word is scored with the words it begins (see :meth:`prefix_score`)."""
+        kept = self._clause_scores
+        found = kept.get(clause) if kept is not None else None
+        if found is None:
+            found = self._clause_score(clause)
+            found.flags.writeable = False
+            if kept is not None and len(kept) < KEPT_CLAUSE_SCORES:
+                kept[clause] = found
+        return found
+
+    def _clause_score(self, clause: Clause) -> np.ndarray:
         if clause.prefix:
             return self.prefix_score(clause) * clause.weight
         typed, *alternatives = clause_forms(clause)
