@@ -207,15 +207,8 @@ class GitHistory:
             history = known.get(relpath)
             if history is None or relpath in dirty:
                 fallback = file_time_history(self.root, relpath)
-                if history is not None:
-                    fallback = FileHistory(
-                        updated=fallback.updated,
-                        author=history.author,
-                        commit=history.commit,
-                        created=history.created,
-                        former_paths=history.former_paths,
-                        uncommitted=True,
-                    )
+                if history is not None:  # git's history, with the file's own time
+                    fallback = replace(history, updated=fallback.updated, uncommitted=True)
                 history = fallback
             result[relpath] = history
         return result

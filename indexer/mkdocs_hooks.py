@@ -1,6 +1,6 @@
 """MkDocs hook: article HTML in the static site is sanitised exactly as on kb-search's pages,
-so a <script> or javascript: link in an article runs in neither (used by mkdocs.yml and by
-``kb export``)."""
+so a <script> or javascript: link in an article runs in neither (used by mkdocs.yml; ``kb
+export`` sanitises the same way in its own plugin, indexer/export_links.py)."""
 
 from __future__ import annotations
 

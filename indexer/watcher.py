@@ -96,8 +96,7 @@ class Watcher(FileSystemEventHandler):
     def pending(self) -> int:
         """Changes seen but not yet in the index (for /healthz)."""
         with self._cond:
-            waiting = len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
-            return waiting + self._in_batch
+            return self._waiting() + self._in_batch
 
     @property
     def busy_seconds(self) -> float:
@@ -190,6 +189,10 @@ class Watcher(FileSystemEventHandler):
     def _has_work(self) -> bool:
         return bool(self._pending or self._reconcile or self._git_moved)
 
+    def _waiting(self) -> int:
+        """Changes waiting for a batch: each path, and a reconcile or git move as one."""
+        return len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
+
     def _wait_for_batch(self) -> tuple[set[str], bool, bool, bool] | None:
         """The next batch: (paths, reconcile, git moved, merge only); None once stopped."""
         with self._cond:
@@ -216,7 +219,7 @@ class Watcher(FileSystemEventHandler):
                 return None
             batch = (set(self._pending), self._reconcile, self._git_moved, False)
             # still pending for /healthz until written: a long batch is not "nothing to do"
-            self._in_batch = len(self._pending) + (1 if self._reconcile or self._git_moved else 0)
+            self._in_batch = self._waiting()
             if self._batch_started is None:
                 self._batch_started = time.monotonic()
             self._pending.clear()

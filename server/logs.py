@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from flask import Flask, Response, g, request
 
 from .auth import current_principal
+from .clients import client_address
 
 REQUEST_LOG = logging.getLogger("kb.request")
 RequestObserver = Callable[[str, str, int, float], None]
@@ -128,7 +129,7 @@ def init_app(app: Flask, on_finished: Sequence[RequestObserver] = ()) -> None:
                 "status": response.status_code, "ms": round(seconds * 1000, 1),
                 "bytes": response.calculate_content_length() or 0,
                 "role": current_principal().role, "request_id": g.get("request_id", ""),
-                "remote": request.remote_addr or "", "query_chars": len(request.query_string),
+                "remote": client_address(), "query_chars": len(request.query_string),
                 "pid": os.getpid(),
             }},
         )  # fmt: skip

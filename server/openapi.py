@@ -30,10 +30,9 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
 STRINGS = {"type": "array", "items": STRING}
 SUMMARIES = {"type": "array", "items": {"$ref": "#/components/schemas/ArticleSummary"}}
-
-NUMBER = {"type": "number"}
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(error=_obj(status=INTEGER, message=STRING)),
@@ -122,7 +121,7 @@ SCHEMAS: dict[str, Any] = {
         type=STRING,
         snippet={**STRING, "description": "HTML: escaped text with <mark> around matches."},
         section=_nullable(_obj(heading=STRING, anchor=STRING, url=STRING)),
-        score={"type": "number"},
+        score=NUMBER,
         updated=STRING,
         tags=STRINGS,
         systems=STRINGS,
@@ -137,7 +136,7 @@ SCHEMAS: dict[str, Any] = {
         pages=INTEGER,
         limit=INTEGER,
         took_ms={
-            **_nullable({"type": "number"}),
+            **_nullable(NUMBER),
             "description": "Milliseconds the search took; null unless the caller may see "
             "every article (timings would tell about hidden ones).",
         },
@@ -251,7 +250,7 @@ SCHEMAS: dict[str, Any] = {
         documents=INTEGER,
         pending=INTEGER,
         lag_seconds={
-            **_nullable({"type": "number"}),
+            **_nullable(NUMBER),
             "description": "how long the oldest change not yet indexed has waited; null in "
             "a process that does not index",
         },

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
 
@@ -19,6 +19,9 @@ from ..rendering import render_article
 from ..services import services
 from ..tracking import log_search
 from .articles import NOT_FOUND
+
+if TYPE_CHECKING:
+    from indexer.explain import FormPart
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -57,6 +60,20 @@ def _term_json(term: TermPart) -> dict[str, Any]:
     }
 
 
+def _form_json(form: FormPart) -> dict[str, Any]:
+    """What a clause matched in the article: the form (typed, a synonym, ...) and its words."""
+    return {
+        "form": form.text,
+        "kind": form.kind,
+        "weight": form.weight,
+        "fields": list(form.fields),
+        "words": [
+            {"word": w.word, "score": _n(w.score), "terms": [_term_json(t) for t in w.terms]}
+            for w in form.words
+        ],
+    }
+
+
 def explain_json(explanation: Explanation) -> dict[str, Any]:
     """How a hit's score is made (see indexer/explain.py); every score is what that part
     added, so they add up to the hit's."""
@@ -71,22 +88,7 @@ def explain_json(explanation: Explanation) -> dict[str, Any]:
                 "required": c.required,
                 "weight": c.weight,
                 "score": _n(c.score),
-                "match": {
-                    "form": c.match.text,
-                    "kind": c.match.kind,
-                    "weight": c.match.weight,
-                    "fields": list(c.match.fields),
-                    "words": [
-                        {
-                            "word": w.word,
-                            "score": _n(w.score),
-                            "terms": [_term_json(t) for t in w.terms],
-                        }
-                        for w in c.match.words
-                    ],
-                }
-                if c.match
-                else None,
+                "match": _form_json(c.match) if c.match else None,
             }
             for c in explanation.clauses
         ],
