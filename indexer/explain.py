@@ -7,11 +7,11 @@ formulas (``idf``, ``saturate``, ``Snapshot.field_tf``, ``word_terms``, ``clause
 ``pair_terms``). Per clause: the form that matched (the word as typed, a synonym, a
 spelling correction, a completion of a half-typed word) and, per word and index term, its
 weighted frequency in each field, its IDF and its saturated BM25F value; then the bonus for
-neighbouring words standing together, the phrase bonus and the boost of an article the
-query names exactly.
+neighbouring words standing together, the phrase bonus, what meaning added (see
+``Snapshot.meaning_bonus``) and the boost of an article the query names exactly.
 
 Every ``score`` here is what that part added to the document's score, so the parts add up:
-``score = sum(clause.score) + pairs.score + phrase + exact`` (within float rounding:
+``score = sum(clause.score) + pairs.score + phrase + meaning + exact`` (within float rounding:
 ranking adds in float32). A field's score is its term's score shared among the fields in
 proportion to their weighted frequencies: BM25F adds frequencies across fields *before*
 saturating, so that share is the only way to say what one field added.
@@ -106,6 +106,7 @@ class Explanation:
     pairs: float  # neighbouring query words standing together in the document
     pair_terms: tuple[TermPart, ...]
     phrase: float  # the document holds the query's "phrases"
+    meaning: float  # it means what the query means (its meaning vector is close)
     exact: float  # the query names this article: it is put first
 
     def approx_bytes(self) -> int:
@@ -268,16 +269,17 @@ def _kind(clause: Clause, index: int) -> str:
 
 def explain(snapshot: Snapshot, parsed: ParsedQuery, ranked: Ranked | None,
             docs: Sequence[int], scores: np.ndarray | None,
-            unboosted: dict[int, float]) -> list[Explanation]:  # fmt: skip
+            meant: dict[int, float], unboosted: dict[int, float]) -> list[Explanation]:  # fmt: skip
     """An explanation of the score of each of ``docs`` (a result page).
 
     ``parsed``: the query as ranked (rewritten); ``ranked``: its ranking (None for a query
     with nothing to rank by, whose results all score 0); ``scores``: the final scores;
+    ``meant``: what meaning added to each document's score (none: nothing);
     ``unboosted``: the score ranking gave each document the query names exactly, before
     that document was put first.
     """
     if ranked is None or scores is None:
-        return [Explanation(0.0, snapshot.count, K1, (), 0.0, (), 0.0, 0.0) for _ in docs]
+        return [Explanation(0.0, snapshot.count, K1, (), 0.0, (), 0.0, 0.0, 0.0) for _ in docs]
     page = _Page(snapshot, np.asarray(docs, dtype=np.int64))
     clauses = [page.clause_parts(c) for c in parsed.clauses]
     pairs = [page.stats({"pairs": p}, ("pairs",)) for p in pair_terms(parsed.clauses)]
@@ -296,6 +298,7 @@ def explain(snapshot: Snapshot, parsed: ParsedQuery, ranked: Ranked | None,
                 pairs=sum((t.score for t in pair_parts), 0.0),
                 pair_terms=pair_parts,
                 phrase=PHRASE_BONUS if phrase else 0.0,
+                meaning=meant.get(doc, 0.0),
                 exact=score - unboosted[doc] if doc in unboosted else 0.0,
             )
         )

@@ -31,7 +31,8 @@ from whoosh.searching import Searcher
 from .analysis import ANALYZERS
 from .articles import AUDIENCES
 from .caching import BoundedCache
-from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key
+from .meaning import DIMENSIONS
+from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key, vectors
 from .query import Clause, ParsedQuery, Phrase
 
 
@@ -66,6 +67,10 @@ K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
 ALTERNATIVE_WEIGHT = 0.8  # a synonym, against the word as typed (a correction replaces it)
 PHRASE_BONUS = 1.0  # for holding the query's required phrases
+# re-ranking by meaning (see Snapshot.meaning_bonus): how many of the best-scored documents,
+# and what a cosine of 1 with the query is worth, in units of the best of their scores
+MEANING_CANDIDATES = 50
+MEANING_WEIGHT = 1.0
 # Clause scores a scoped snapshot (one search) keeps: the words before a half-typed one are
 # scored to choose its completions, then again to rank; a long ticket is not kept whole
 KEPT_CLAUSE_SCORES = 8
@@ -512,6 +517,34 @@ class Snapshot:
         found += [(word, whole, clause.prefix * df / most, tf)
                   for df, word, whole, tf in completions if df]  # fmt: skip
         return found
+
+    def vectors_of(self, docs: np.ndarray) -> np.ndarray:
+        """Meaning vectors of ``docs`` (global doc numbers), one row each."""
+        found = np.zeros((len(docs), DIMENSIONS), dtype=np.float32)
+        offsets = np.array([offset for _, offset in self.leaves], dtype=np.int64)
+        segments = np.searchsorted(offsets, docs, side="right") - 1
+        for i, (reader, offset) in enumerate(self.leaves):
+            here = segments == i
+            if here.any():
+                found[here] = vectors(reader, "meaning", DIMENSIONS)[docs[here] - offset]
+        return found
+
+    def meaning_bonus(
+        self, query: np.ndarray, scores: np.ndarray, matched: np.ndarray
+    ) -> dict[int, float]:
+        """What each of the MEANING_CANDIDATES best-scored ``matched`` documents gains for
+        meaning what the query means: its cosine with the ``query`` vector (none below 0)
+        times MEANING_WEIGHT times the best of their scores. Words find the candidates and
+        meaning orders them: documents past the candidates, and those no word matched,
+        gain nothing, and every candidate stays above them."""
+        docs = np.flatnonzero(matched)
+        if not len(docs) or not query.any():
+            return {}
+        if len(docs) > MEANING_CANDIDATES:
+            docs = docs[np.argpartition(-scores[docs], MEANING_CANDIDATES)[:MEANING_CANDIDATES]]
+        scale = MEANING_WEIGHT * float(scores[docs].max())
+        cosines = self.vectors_of(docs) @ query
+        return {int(doc): scale * float(c) for doc, c in zip(docs, cosines, strict=True) if c > 0}
 
     def pair_score(self, clauses: tuple[Clause, ...]) -> np.ndarray | None:
         """Extra score for documents where neighbouring query words stand together."""

@@ -14,6 +14,9 @@ half-typed last word. Every step looks only at articles the caller may see.
    narrow steadily instead of emptying out; it is never "corrected" then. A last word of
    one or two characters after others is not searched yet (``network p`` answers as
    ``network``).
+5. **Meaning**: the text a query's meaning vector is taken from (see
+   :func:`meaning_text`), the query as corrected, without a half-typed last word that no
+   visible article holds (``outlo`` says nothing yet; ``wifi`` does).
 """
 
 from __future__ import annotations
@@ -158,3 +161,11 @@ def holds(snapshot: Snapshot, word: str, visible: np.ndarray) -> bool:
         if term and snapshot.seen_in(name, term, visible):
             return True
     return False
+
+
+def meaning_text(snapshot: Snapshot, text: str, visible: np.ndarray, last_is_prefix: bool) -> str:
+    """Step 5 above, for the query ``text`` (as corrected, if it was)."""
+    words = text.split()
+    if last_is_prefix and half_typed(text) and words and not holds(snapshot, words[-1], visible):
+        words.pop()
+    return " ".join(words)

@@ -11,15 +11,17 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import FixedBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.searching import Searcher
 
 from .analysis import ANALYZERS, normalise
 from .articles import Article
 from .gitmeta import FileHistory
 from .markdown import ParsedBody, resolve_relative
+from .meaning import VECTOR_BYTES, encoder, to_bytes
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def build_schema() -> Schema:
@@ -48,6 +50,7 @@ def build_schema() -> Schema:
         pairs=TEXT(analyzer=ANALYZERS["pairs"], phrase=False),
         symptoms=TEXT(analyzer=prose, phrase=False),  # text under Symptoms / Error, again
         spelling=KEYWORD(lowercase=True, scorable=False),  # distinct words, for corrections
+        meaning=COLUMN(FixedBytesColumn(VECTOR_BYTES)),  # see indexer.meaning
         # facets and filters
         type=ID(stored=True),
         audience=ID(stored=True),
@@ -101,6 +104,12 @@ def spelling_words(*texts: str) -> str:
 def exact_key(text: str) -> str:
     """``KB-1022``, ``kb1022`` and ``Kb_1022`` are one key: lowercase letters and digits."""
     return _NOT_ALPHANUMERIC.sub("", text.lower())
+
+
+def meaning_text(article: Article) -> str:
+    """What an article's meaning vector is taken from: its title and text (the encoder
+    reads the first MAX_TOKENS word pieces, so what comes first counts)."""
+    return f"{article.title}\n{article.parsed.text}"
 
 
 def _commas(values: tuple[str, ...]) -> str:
@@ -182,6 +191,7 @@ def to_document(article: Article, history: FileHistory) -> dict[str, Any]:
             article.parsed.code,
             " ".join((*article.tags, *article.systems)),
         ),
+        "meaning": to_bytes(encoder().encode(meaning_text(article))),
         "type": article.type or "article",
         "audience": article.audience,
         "systems": _commas(article.systems),

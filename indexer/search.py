@@ -30,9 +30,10 @@ from .articles import AUDIENCES
 from .confidence import match_strength, unknown_identifiers
 from .errors import IndexUnavailable, SearchRequestError
 from .explain import Explanation, explain
+from .meaning import encoder
 from .query import ParsedQuery, Phrase, parse
 from .ranking import FACETS, CommitArrays, Snapshot
-from .rewrite import rewrite
+from .rewrite import meaning_text, rewrite
 from .schema import asset_term, is_markdown_path
 from .snippets import Snippet, best_passage
 from .storage import Generation, IndexStorage
@@ -333,8 +334,10 @@ class KnowledgeBase:
         return results
 
     def _search(self, snapshot: Snapshot, request: SearchRequest, synonyms: Synonyms,
-                started: float, ticket: ParsedQuery | None = None) -> SearchResults:  # fmt: skip
-        """``ticket``: the weighted query of a ticket, searched instead of ``request.q``."""
+                started: float, ticket: ParsedQuery | None = None,
+                ticket_text: str = "") -> SearchResults:  # fmt: skip
+        """``ticket``: the weighted query of a ticket, searched instead of ``request.q``;
+        ``ticket_text``: the ticket's words, whose meaning re-ranks the results."""
         parsed = ticket or parse(request.q)
         visible = snapshot.audience_mask(request.audiences)
         allowed = visible & self._filter_mask(snapshot, request, parsed)
@@ -346,6 +349,7 @@ class KnowledgeBase:
                                 last_is_prefix=request.prefix)  # fmt: skip
             parsed, corrected, exact = rewritten.parsed, rewritten.corrected, rewritten.exact
         ranked = None
+        meant: dict[int, float] = {}  # what meaning added to the candidates' scores
         unboosted: dict[int, float] = {}  # exact documents' scores before they are put first
         if parsed.is_empty:  # a listing of articles; but a ticket with nothing to search
             scores = None  # by suggests nothing
@@ -359,6 +363,12 @@ class KnowledgeBase:
             if required and not (ranked.matched & allowed).any():
                 ranked = snapshot.rank(parsed, None)  # no document has the phrase: relax it
             scores, matched = ranked.scores, ranked.matched & allowed
+            if request.sort == "relevance":
+                said = corrected or request.q
+                text = ticket_text or meaning_text(snapshot, said, visible, request.prefix)
+                meant = snapshot.meaning_bonus(encoder().encode(text), scores, matched)
+                for doc, bonus in meant.items():
+                    scores[doc] += bonus
             if exact:  # what the query names exactly comes first, in the order named
                 if request.explain:
                     unboosted = {doc: float(scores[doc]) for doc in exact}
@@ -380,7 +390,7 @@ class KnowledgeBase:
         shown = [int(doc) for doc in order[first : first + request.limit]]
         reasons: list[Explanation | None] = [None] * len(shown)
         if request.explain:
-            reasons = list(explain(snapshot, parsed, ranked, shown, scores, unboosted))
+            reasons = list(explain(snapshot, parsed, ranked, shown, scores, meant, unboosted))
         hits = tuple(
             self._hit(snapshot, doc, scores, highlight, reason)
             for doc, reason in zip(shown, reasons, strict=True)
@@ -455,7 +465,8 @@ class KnowledgeBase:
 
         def compute(synonyms: Synonyms) -> SearchResults:
             ticket = ticket_query(subject, description)
-            return self._search(snapshot, request, synonyms, started, ticket=ticket)
+            text = f"{subject}\n{description}"
+            return self._search(snapshot, request, synonyms, started, ticket, text)
 
         return self._answer(snapshot, key, started, compute)
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from html import escape
 
-from .analysis import ANALYZERS, COMPOUND, JOINERS
+from .analysis import COMPOUND, JOINERS, prose_token_terms
 
 SNIPPET_CHARS = 240
 LEAD_CHARS = 60  # context kept before the first matched word
@@ -25,11 +24,6 @@ class Snippet:
     html: str  # escaped text with <mark> around matched words
     anchor: str  # heading id to link to ("" for the top of the article)
     heading: str
-
-
-@lru_cache(maxsize=200_000)
-def _word_terms(word: str) -> frozenset[str]:
-    return frozenset(t.text for t in ANALYZERS["prose"](word, mode="index", removestops=False))
 
 
 def _section_at(sections: Sequence[Sequence], offset: int) -> tuple[str, str]:
@@ -84,7 +78,7 @@ def _matches(text: str, terms: frozenset[str]) -> list[tuple[int, int, frozenset
     end = min(len(text), MAX_SCAN_CHARS)
     found = []
     for word in set(COMPOUND.findall(text, 0, end)):
-        matched = _word_terms(word) & terms
+        matched = prose_token_terms(word) & terms
         if matched:
             found += [(start, start + len(word), matched) for start in _tokens(text, word, end)]
     return sorted(found, key=lambda match: match[0])

@@ -106,10 +106,16 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Neighbouring query words standing together in the article.",
             },
             phrase={**NUMBER, "description": "The article holds the query's quoted phrases."},
+            meaning={
+                **NUMBER,
+                "description": "The article means what the query means: the best candidates "
+                "are re-ranked by how close a sentence encoder puts their text to the query.",
+            },
             exact={**NUMBER, "description": "The query names this article: it comes first."},
         ),
         "description": "Why the hit scores what it does. Every score is what that part "
-        "added: score = sum of clauses' scores + pairs.score + phrase + exact (within "
+        "added: score = sum of clauses' scores + pairs.score + phrase + meaning + "
+        "exact (within "
         "float rounding), and so on down to the fields.",
     },
     "Hit": _obj(

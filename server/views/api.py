@@ -97,6 +97,7 @@ def explain_json(explanation: Explanation) -> dict[str, Any]:
             "terms": [_term_json(t) for t in explanation.pair_terms],
         },
         "phrase": explanation.phrase,
+        "meaning": _n(explanation.meaning),
         "exact": _n(explanation.exact),
     }
 

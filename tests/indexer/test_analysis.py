@@ -2,7 +2,9 @@
 
 import pytest
 
-from indexer.analysis import split_identifier, terms
+from indexer.analysis import ANALYZERS, COMPOUND, prose_token_terms, split_identifier, terms
+
+from ..conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -58,3 +60,12 @@ def test_split_identifier_offsets_point_into_the_word() -> None:
 
 def test_absurdly_long_tokens_are_not_indexed() -> None:
     assert terms("a" * 500 + " normal") == ["normal"]
+
+
+def test_one_token_is_analysed_as_the_prose_analyzer_does() -> None:
+    """Snippets analyse tokens one at a time, past Whoosh's pipeline: to the same terms."""
+    text = " ".join(path.read_text(encoding="utf-8") for path in (ROOT / "kb").rglob("*.md"))
+    tokens = set(COMPOUND.findall(text)) | {"Isn't", "THE", "x" * 121, "Éléments", "0x8007"}
+    for token in tokens:
+        analysed = ANALYZERS["prose"](token, mode="index", removestops=False)
+        assert prose_token_terms(token) == frozenset(t.text for t in analysed), token

@@ -26,7 +26,8 @@ def search(kb: KnowledgeBase, q: str, audiences: frozenset[str] = EVERYONE,
 
 def total(explanation: Explanation) -> float:
     clauses = sum(c.score for c in explanation.clauses)
-    return clauses + explanation.pairs + explanation.phrase + explanation.exact
+    parts = explanation.pairs + explanation.phrase + explanation.meaning + explanation.exact
+    return clauses + parts
 
 
 def terms(clause: ClausePart) -> list[TermPart]:

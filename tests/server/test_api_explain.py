@@ -17,7 +17,13 @@ def bearer(token: str) -> dict[str, str]:
 
 def _parts(explain: dict[str, Any]) -> float:
     clauses = sum(c["score"] for c in explain["clauses"])
-    return clauses + explain["pairs"]["score"] + explain["phrase"] + explain["exact"]
+    return (
+        clauses
+        + explain["pairs"]["score"]
+        + explain["phrase"]
+        + explain["meaning"]
+        + explain["exact"]
+    )
 
 
 @pytest.mark.parametrize("token", [TIER2_TOKEN, AUTHOR_TOKEN, ADMIN_TOKEN])
