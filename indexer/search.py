@@ -18,6 +18,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -344,10 +345,17 @@ class KnowledgeBase:
         for phrase in (p for p in parsed.phrases if p.excluded):
             allowed &= ~snapshot.phrase_docs(phrase)
         corrected, exact = None, ()
+        # the query's meaning is computed on another core while its words are ranked
+        said = ticket_text or meaning_text(snapshot, request.q, visible, request.prefix)
+        meaning = self._meaning(request, said)
         if not parsed.is_empty:
             rewritten = rewrite(snapshot, parsed, request.q, visible, synonyms,
                                 last_is_prefix=request.prefix)  # fmt: skip
             parsed, corrected, exact = rewritten.parsed, rewritten.corrected, rewritten.exact
+            if corrected and not ticket_text:  # "did you mean": the meaning of what was meant
+                meaning = self._meaning(
+                    request, meaning_text(snapshot, corrected, visible, request.prefix)
+                )
         ranked = None
         meant: dict[int, float] = {}  # what meaning added to the candidates' scores
         unboosted: dict[int, float] = {}  # exact documents' scores before they are put first
@@ -363,10 +371,8 @@ class KnowledgeBase:
             if required and not (ranked.matched & allowed).any():
                 ranked = snapshot.rank(parsed, None)  # no document has the phrase: relax it
             scores, matched = ranked.scores, ranked.matched & allowed
-            if request.sort == "relevance":
-                said = corrected or request.q
-                text = ticket_text or meaning_text(snapshot, said, visible, request.prefix)
-                meant = snapshot.meaning_bonus(encoder().encode(text), scores, matched)
+            if meaning is not None:
+                meant = snapshot.meaning_bonus(meaning.result(), scores, matched)
                 for doc, bonus in meant.items():
                     scores[doc] += bonus
             if exact:  # what the query names exactly comes first, in the order named
@@ -408,6 +414,12 @@ class KnowledgeBase:
             not_found=not_found,
             exact=snapshot.searcher.stored_fields(exact[0])["id"] if exact else None,
         )
+
+    @staticmethod
+    def _meaning(request: SearchRequest, text: str) -> Future[np.ndarray] | None:
+        """The meaning vector of ``text``, which re-ranks the results, being computed
+        (none when results are sorted by date)."""
+        return encoder().encode_soon(text) if request.sort == "relevance" else None
 
     @staticmethod
     def _order(snapshot: Snapshot, scores: np.ndarray | None, matched: np.ndarray,
