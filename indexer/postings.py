@@ -1,4 +1,4 @@
-"""Whoosh segments read as numpy arrays: postings, field lengths, vectors and columns.
+"""Whoosh segments read as numpy arrays: postings, field lengths and columns.
 
 Whoosh's matchers score one posting at a time in Python, which is slow for the long,
 many-word queries support engineers paste. Ranking instead reads whole posting lists as
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN
-from whoosh.columns import FixedBytesColumn
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 
@@ -30,7 +29,6 @@ Postings = tuple[np.ndarray, np.ndarray]  # (segment-local doc numbers, term fre
 
 _POSTINGS = BoundedCache(max_bytes=64 << 20)
 _LENGTHS = BoundedCache(max_bytes=64 << 20)  # 100,000 documents x 7 fields = 2.8 MB
-_VECTORS = BoundedCache(max_bytes=256 << 20)  # 100,000 documents x 768 bytes = 77 MB
 
 
 def segment_key(reader: SegmentReader) -> str:
@@ -83,25 +81,6 @@ def field_lengths(reader: SegmentReader, fieldname: str) -> np.ndarray:
         lengths = _BYTE_TO_LENGTH[np.pad(raw, (0, max(0, count - len(raw))))[:count]]
     _LENGTHS.put(key, lengths, lengths.nbytes)
     return lengths
-
-
-def vectors(reader: SegmentReader, fieldname: str, dimensions: int) -> np.ndarray:
-    """A fixed-bytes column of float16 vectors as one (documents, dimensions) array, read
-    in one piece; documents written without a value have zeros."""
-    key = (segment_key(reader), fieldname)
-    cached = _VECTORS.get(key)
-    if cached is not None:
-        return cached
-    count = reader.doc_count_all()
-    found = np.zeros((count, dimensions), dtype="<f2")
-    column = reader.column_reader(fieldname, translate=False) if count else None
-    if isinstance(column, FixedBytesColumn.Reader):  # absent: every value is the default
-        written = min(column._count, count)
-        raw = column._dbfile.get(column._basepos, written * column._fixedlen)
-        found[:written] = np.frombuffer(raw, dtype="<f2").reshape(written, dimensions)
-    found.flags.writeable = False
-    _VECTORS.put(key, found, found.nbytes)
-    return found
 
 
 def open_stored_fields(reader: SegmentReader) -> bool:

@@ -31,9 +31,9 @@ from whoosh.searching import Searcher
 from .analysis import ANALYZERS
 from .articles import AUDIENCES
 from .caching import BoundedCache
-from .meaning import DIMENSIONS
-from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key, vectors
+from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key
 from .query import Clause, ParsedQuery, Phrase
+from .vectors import VectorStore
 
 
 @dataclass(frozen=True)
@@ -518,32 +518,27 @@ class Snapshot:
                   for df, word, whole, tf in completions if df]  # fmt: skip
         return found
 
-    def vectors_of(self, docs: np.ndarray) -> np.ndarray:
-        """Meaning vectors of ``docs`` (global doc numbers), one row each."""
-        found = np.zeros((len(docs), DIMENSIONS), dtype=np.float32)
-        offsets = np.array([offset for _, offset in self.leaves], dtype=np.int64)
-        segments = np.searchsorted(offsets, docs, side="right") - 1
-        for i, (reader, offset) in enumerate(self.leaves):
-            here = segments == i
-            if here.any():
-                found[here] = vectors(reader, "meaning", DIMENSIONS)[docs[here] - offset]
-        return found
+    def content_hashes(self, docs: np.ndarray) -> list[str]:
+        """The content hash of each of ``docs`` (global doc numbers), from its column."""
+        column = self.searcher.reader().column_reader("content_hash")
+        return [column[int(doc)] for doc in docs]
 
     def meaning_bonus(
-        self, query: np.ndarray, scores: np.ndarray, matched: np.ndarray
+        self, query: np.ndarray, scores: np.ndarray, matched: np.ndarray, store: VectorStore
     ) -> dict[int, float]:
         """What each of the MEANING_CANDIDATES best-scored ``matched`` documents gains for
         meaning what the query means: its cosine with the ``query`` vector (none below 0)
         times MEANING_WEIGHT times the best of their scores. Words find the candidates and
         meaning orders them: documents past the candidates, and those no word matched,
-        gain nothing, and every candidate stays above them."""
+        gain nothing, and every candidate stays above them. A candidate whose vector
+        ``store`` does not hold yet gains nothing either."""
         docs = np.flatnonzero(matched)
         if not len(docs) or not query.any():
             return {}
         if len(docs) > MEANING_CANDIDATES:
             docs = docs[np.argpartition(-scores[docs], MEANING_CANDIDATES)[:MEANING_CANDIDATES]]
         scale = MEANING_WEIGHT * float(scores[docs].max())
-        cosines = self.vectors_of(docs) @ query
+        cosines = store.get(self.content_hashes(docs)) @ query
         return {int(doc): scale * float(c) for doc, c in zip(docs, cosines, strict=True) if c > 0}
 
     def pair_score(self, clauses: tuple[Clause, ...]) -> np.ndarray | None:

@@ -11,17 +11,15 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from whoosh.columns import FixedBytesColumn
-from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.searching import Searcher
 
 from .analysis import ANALYZERS, normalise
 from .articles import Article
 from .gitmeta import FileHistory
 from .markdown import ParsedBody, resolve_relative
-from .meaning import VECTOR_BYTES, encoder, to_bytes
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def build_schema() -> Schema:
@@ -50,7 +48,6 @@ def build_schema() -> Schema:
         pairs=TEXT(analyzer=ANALYZERS["pairs"], phrase=False),
         symptoms=TEXT(analyzer=prose, phrase=False),  # text under Symptoms / Error, again
         spelling=KEYWORD(lowercase=True, scorable=False),  # distinct words, for corrections
-        meaning=COLUMN(FixedBytesColumn(VECTOR_BYTES)),  # see indexer.meaning
         # facets and filters
         type=ID(stored=True),
         audience=ID(stored=True),
@@ -106,10 +103,20 @@ def exact_key(text: str) -> str:
     return _NOT_ALPHANUMERIC.sub("", text.lower())
 
 
-def meaning_text(article: Article) -> str:
-    """What an article's meaning vector is taken from: its title and text (the encoder
-    reads the first MAX_TOKENS word pieces, so what comes first counts)."""
-    return f"{article.title}\n{article.parsed.text}"
+def meaning_text(stored: dict[str, Any]) -> str:
+    """What an article's meaning vector is taken from (see indexer.vectors): its title and
+    text, from its stored fields (the encoder reads the first word pieces only, so what
+    comes first counts)."""
+    return f"{stored['title']}\n{stored.get('body', '')}"
+
+
+def live_hashes(searcher: Searcher) -> dict[str, int]:
+    """content hash -> doc number of every live document (one of each, for duplicates)."""
+    reader = searcher.reader()
+    if not reader.doc_count_all():
+        return {}
+    hashes = reader.column_reader("content_hash")
+    return {hashes[doc]: doc for doc in reader.all_doc_ids()}
 
 
 def _commas(values: tuple[str, ...]) -> str:
@@ -191,7 +198,6 @@ def to_document(article: Article, history: FileHistory) -> dict[str, Any]:
             article.parsed.code,
             " ".join((*article.tags, *article.systems)),
         ),
-        "meaning": to_bytes(encoder().encode(meaning_text(article))),
         "type": article.type or "article",
         "audience": article.audience,
         "systems": _commas(article.systems),

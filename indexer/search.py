@@ -41,6 +41,7 @@ from .storage import Generation, IndexStorage
 from .suggestions import Completion, complete, related
 from .synonyms import Synonyms, SynonymSource
 from .tickets import SUBJECT_CHARS, ticket_query
+from .vectors import VectorStore
 
 MAX_LIMIT = 100
 MAX_RESULT_WINDOW = 10_000  # page * limit: deep paging costs memory, nobody reads page 900
@@ -191,6 +192,7 @@ class KnowledgeBase:
     def __init__(self, storage: IndexStorage, kb_root: Path | None = None) -> None:
         self.storage = storage
         self.synonyms = SynonymSource(kb_root)
+        self.vectors = VectorStore(storage.index_dir)
         self._local = threading.local()
         self._commits: OrderedDict[tuple[str, int], CommitArrays] = OrderedDict()
         self._commits_lock = threading.Lock()
@@ -372,7 +374,7 @@ class KnowledgeBase:
                 ranked = snapshot.rank(parsed, None)  # no document has the phrase: relax it
             scores, matched = ranked.scores, ranked.matched & allowed
             if meaning is not None:
-                meant = snapshot.meaning_bonus(meaning.result(), scores, matched)
+                meant = snapshot.meaning_bonus(meaning.result(), scores, matched, self.vectors)
                 for doc, bonus in meant.items():
                     scores[doc] += bonus
             if exact:  # what the query names exactly comes first, in the order named

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -36,8 +37,9 @@ from .articles import (
 from .bulk import commit_segments, default_workers, index_chunks
 from .errors import ArticleError, IndexUnavailable
 from .gitmeta import FileHistory, GitHistory, read_history
-from .schema import indexed_files, to_document
+from .schema import indexed_files, live_hashes, meaning_text, to_document
 from .storage import Generation, IndexStorage, index_writer
+from .vectors import VectorStore, fill
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,10 @@ class Indexer:
         self._lock = threading.Lock()
         self._git = GitHistory.open(self.kb_root)
         self._recently_gone: dict[str, tuple[str, float]] = {}  # content hash -> (path, when)
+        self.vectors = VectorStore(index_dir)
+        self._meaning_lock = threading.Lock()
+        self._meaning_wanted = False
+        self._meaning_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ entry points
 
@@ -151,6 +157,7 @@ class Indexer:
             self.storage.swap(generation)
         report.seconds = time.perf_counter() - started
         self._finished(report)
+        self.fill_meaning(self.workers, prune=True)  # the words are searchable already
         return report
 
     def reconcile(self, progress: Progress | None = None) -> Report:
@@ -199,7 +206,55 @@ class Indexer:
             )
         report.seconds = time.perf_counter() - started
         self._finished(report)
+        if report.changed:
+            self._fill_meaning_soon()
         return report
+
+    def fill_meaning(self, workers: int = 1, prune: bool = False) -> int:
+        """Encode the meaning vectors the live articles lack (see :mod:`indexer.vectors`);
+        ``prune``: also forget those of content no article has any more. Returns how
+        many were written."""
+        try:
+            _generation, searcher = self.storage.open_searcher()
+        except IndexUnavailable:
+            return 0
+        try:
+            with searcher:
+                live = live_hashes(searcher)
+
+                def texts(wanted: set[str]) -> dict[str, str]:
+                    return {h: meaning_text(searcher.stored_fields(live[h])) for h in wanted}
+
+                written = fill(self.vectors, texts, set(live), workers)
+            if prune:
+                self.vectors.keep_only(set(live))
+        except (OSError, sqlite3.Error) as error:  # a full or read-only disk, say: the
+            log.warning("meaning vectors not written: %s", error)  # words stay searchable
+            return 0
+        return written
+
+    def _fill_meaning_soon(self) -> None:
+        """Fill the vectors on a thread of their own: a save's words are searchable at
+        once, and a pull of a thousand files is not held up by encoding them."""
+        with self._meaning_lock:
+            self._meaning_wanted = True
+            if self._meaning_thread is None:
+                self._meaning_thread = threading.Thread(
+                    target=self._fill_meaning_while_wanted, name="meaning", daemon=True
+                )
+                self._meaning_thread.start()
+
+    def _fill_meaning_while_wanted(self) -> None:
+        while True:
+            with self._meaning_lock:
+                if not self._meaning_wanted:
+                    self._meaning_thread = None
+                    return
+                self._meaning_wanted = False
+            try:
+                self.fill_meaning()
+            except Exception:  # the words stay searchable; the next save tries again
+                log.exception("meaning vectors could not be written")
 
     def merge_segments(self) -> None:
         """Merge the small segments that saves left (what their capped merges put off); the

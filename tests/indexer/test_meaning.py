@@ -4,6 +4,7 @@ and search uses meaning to order what words found, never to find what they did n
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +140,21 @@ def test_a_half_typed_last_word_says_nothing_until_it_is_a_word(sample: Knowledg
     assert meaning_text(snapshot, "laptop bitlocker", visible, True) == "laptop bitlocker"
     assert meaning_text(snapshot, "laptop bitlo", visible, last_is_prefix=False) == ("laptop bitlo")
     assert meaning_text(snapshot, "laptop bitlo ", visible, True) == "laptop bitlo"
+
+
+def test_a_rebuild_encodes_only_what_changed(tmp_path: Path) -> None:
+    """Vectors are kept by content beside the index: a rebuild (an upgrade, a repair)
+    encodes nothing again, and a save encodes the saved article, after its words are
+    searchable."""
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "kb", kb)
+    indexer = Indexer(kb, tmp_path / "index")
+    indexer.build()
+    assert indexer.fill_meaning() == 0  # the build wrote them all
+    indexer.build()
+    assert indexer.fill_meaning() == 0  # and the rebuild found them all
+    article = next(kb.rglob("*.md"))
+    article.write_text(article.read_text() + "\nA new paragraph about printers.\n")
+    indexer.update([article.relative_to(kb).as_posix()])
+    assert indexer.fill_meaning() in (0, 1)  # 0: the background fill was first
+    assert indexer.fill_meaning() == 0
