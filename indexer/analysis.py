@@ -158,14 +158,16 @@ class IdentifierFilter(Filter):
             shift += max(0, len(pieces) - 2)
 
 
+_cached_stem = lru_cache(maxsize=50_000)(stem)
+
+
 class ProseStemFilter(StemFilter):
     """Stem plain words only: identifiers and numbers must match exactly."""
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        stemfn = self.cache_stem if hasattr(self, "cache_stem") else self._stem
         for token in tokens:
             if not token.stopped and token.text.isalpha():
-                token.text = stemfn(token.text)
+                token.text = _cached_stem(token.text)
             yield token
 
 
@@ -204,7 +206,7 @@ def _stemmed_prose(words: Filter) -> Analyzer:
         CompoundTokenizer()
         | words
         | StopFilter(STOP_WORDS, minsize=1, renumber=False)
-        | ProseStemFilter(stemfn=stem)
+        | ProseStemFilter(cachesize=0)  # it stems with _cached_stem
     )
 
 
@@ -217,7 +219,7 @@ def prose_token_terms(token: str) -> frozenset[str]:
     if len(token) > MAX_TOKEN_CHARS:
         return frozenset()
     return frozenset(
-        term if term in STOP_WORDS or not term.isalpha() else stem(term)
+        term if term in STOP_WORDS or not term.isalpha() else _cached_stem(term)
         for _start, _end, term in _word_terms(token)
     )
 

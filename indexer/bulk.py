@@ -22,13 +22,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.index import Index
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from .articles import read_article
@@ -36,6 +33,7 @@ from .errors import ArticleError
 from .gitmeta import FileHistory
 from .schema import build_schema, to_document
 from .storage import WRITER_OPTIONS, index_writer
+from .whoosh_internals import finish_segment, segment_writer
 
 PARALLEL_FROM = 1_000  # fewer articles are built in-process
 SEGMENT_MB = 192  # Whoosh's estimate of a segment's postings in memory (~1.1M postings)
@@ -99,11 +97,11 @@ def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> C
                 writer.add_document(**to_document(article, chunk.histories[relpath]))
                 result.claims.append((article.id, relpath))
                 if writer.pool.currentsize > SEGMENT_BYTES:
-                    result.segments.append(writer._finalize_segment())
+                    result.segments.append(finish_segment(writer))
                     writer = _segment_writer(ix)
             _count(on_article)
         if writer.docnum:
-            result.segments.append(writer._finalize_segment())
+            result.segments.append(finish_segment(writer))
         else:
             writer.cancel()
     except BaseException:
@@ -114,51 +112,7 @@ def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> C
 
 
 def _segment_writer(ix: Index) -> SegmentWriter:
-    # _lk=False: the parent holds the index's lock; like MpWriter's sub-writers, each worker
-    # writes only its own segment files, never the table of contents
-    return _BulkSegmentWriter(ix, _lk=False, limitmb=SEGMENT_MB * 2, **WRITER_OPTIONS)
-
-
-class _BulkSegmentWriter(SegmentWriter):
-    """Whoosh's segment writer, with field lengths read once per field when postings are
-    written: Whoosh looks each one up in the length column file for every posting, a
-    seventh of a full build's time."""
-
-    def _flush_segment(self) -> None:  # as SegmentWriter's, with preloaded lengths
-        self.perdocwriter.close()
-        lengths = _PreloadedLengths(self.per_document_reader())
-        try:
-            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-            self.fieldwriter.close()
-        finally:
-            lengths.close()
-
-
-class _PreloadedLengths:
-    """``doc_field_length`` of a per-document reader, from each field's column loaded once."""
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        self._fields: dict[str, list[int | None] | None] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        if fieldname not in self._fields:
-            self._fields[fieldname] = _field_lengths(self._reader, fieldname)
-        lengths = self._fields[fieldname]
-        if lengths is None:
-            return default
-        return lengths[docnum] if docnum < len(lengths) else None
-
-    def close(self) -> None:
-        self._reader.close()
-
-
-def _field_lengths(reader: Any, fieldname: str) -> list[int | None] | None:
-    """Lengths of ``fieldname`` per document as Whoosh decodes them (None for a zero byte)."""
-    column = reader._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-    if column is None:
-        return None
-    return [byte_to_length(b) if b else None for b in bytes(column.load())]
+    return segment_writer(ix, limitmb=SEGMENT_MB * 2, **WRITER_OPTIONS)
 
 
 def _count(on_article: Callable[[], None] | None) -> None:

@@ -10,7 +10,7 @@ weight, so ``ERROR_SERVICE_DISABLED`` finds "service disabled" but the exact for
 
 A :class:`Snapshot` is the arrays of one searcher: which documents are live, field lengths,
 audience and facet postings, last-update times. It is built when a searcher is opened (each
-commit), from per-segment arrays cached in :mod:`indexer.postings`.
+commit), from per-segment arrays cached in :mod:`indexer.whoosh_internals`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from whoosh.searching import Searcher
 from .analysis import ANALYZERS
 from .articles import AUDIENCES
 from .caching import BoundedCache
-from .postings import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key
 from .query import Clause, ParsedQuery, Phrase
 from .vectors import VectorStore
+from .whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key
 
 
 @dataclass(frozen=True)

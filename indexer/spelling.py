@@ -16,8 +16,8 @@ from rapidfuzz.distance import OSA
 from whoosh.reading import SegmentReader
 
 from .caching import BoundedCache
-from .postings import segment_key
 from .ranking import Snapshot
+from .whoosh_internals import segment_key
 
 MIN_LENGTH = 4  # shorter words are too often abbreviations to correct
 MAX_CANDIDATES = 20

@@ -27,8 +27,8 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from .errors import IndexUnavailable
-from .postings import open_stored_fields
 from .schema import SCHEMA_VERSION, build_schema
+from .whoosh_internals import open_stored_fields
 
 log = logging.getLogger(__name__)
 
