@@ -248,13 +248,6 @@ class KnowledgeBase:
                 time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def available(self) -> bool:
-        try:
-            self.searcher()
-        except IndexUnavailable:
-            return False
-        return True
-
     def stats(self, audiences: frozenset[str] | None = None) -> dict[str, Any]:
         """Index figures; ``documents`` counts only what ``audiences`` may see, if given
         (how many internal articles there are is not for everyone either)."""

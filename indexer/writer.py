@@ -57,7 +57,6 @@ class Report:
     added: int = 0
     updated: int = 0
     deleted: int = 0
-    unchanged: int = 0
     errors: list[ArticleError] = field(default_factory=list)
     seconds: float = 0.0
     full_build: bool = False
@@ -121,7 +120,6 @@ class Indexer:
         self.storage = IndexStorage(index_dir)
         self.default_audience = default_audience
         self.problems: dict[str, ArticleError] = {}
-        self.last_indexed: dt.datetime | None = None
         self._lock = threading.Lock()
         self._git = GitHistory.open(self.kb_root)
         self._recently_gone: dict[str, tuple[str, float]] = {}  # content hash -> (path, when)
@@ -276,7 +274,6 @@ class Indexer:
     # ------------------------------------------------------------------ internals
 
     def _finished(self, report: Report) -> None:
-        self.last_indexed = dt.datetime.now(dt.UTC)
         level = logging.INFO if report.changed or report.full_build else logging.DEBUG
         log.log(level, "%s", report.summary())
         for error in report.errors:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from indexer import Indexer, IndexStorage, KnowledgeBase, Syncer, pygments_css
+from indexer import IndexStorage, KnowledgeBase, Syncer, pygments_css
 
 from . import auth, cookies, csrf, formatting, logs, metrics
 from .activity import Activity
@@ -102,9 +102,7 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
     if services.signins is None:
         services.signins = SignIns(config.activity_db)
     if config.hook_secret and services.syncer is None:  # the webhook pulls on request
-        indexer = services.indexer or Indexer(config.kb_dir, config.index_dir,
-                                              config.default_audience)  # fmt: skip
-        services.syncer = Syncer(indexer)
+        services.syncer = Syncer(services.indexer or config.new_indexer())
     app.extensions["kb"] = services
 
     auth.init_app(app)

@@ -90,10 +90,10 @@ def main() -> None:
 )
 def index(kb_dir: Path | None, index_dir: Path | None, rebuild: bool) -> None:
     """Index the kb folder: catch up with changes, or build from scratch."""
-    from indexer import IndexBusy, Indexer
+    from indexer import IndexBusy
 
     config = _config(kb_dir=kb_dir, index_dir=index_dir)
-    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    indexer = config.new_indexer()
     with click.progressbar(length=1, label="indexing", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -121,13 +121,13 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
     """Serve the search UI and API with a production WSGI server (waitress)."""
     import waitress
 
-    from indexer import Indexer, KnowledgeBase, Syncer, Watcher
+    from indexer import KnowledgeBase, Syncer, Watcher
 
     from .app import create_app
     from .services import Services
 
     config = _config(kb_dir=kb_dir, index_dir=index_dir, host=host, port=port, watch=watch)
-    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    indexer = config.new_indexer()
     watcher = None
     if config.watch:
         watcher = Watcher(indexer, debounce=config.debounce_ms / 1000)
@@ -172,10 +172,10 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
 def watch(kb_dir: Path | None, index_dir: Path | None) -> None:
     """Keep the index equal to the kb folder, without serving: the one writer beside
     gunicorn's workers. Catches up (or builds) first; stops cleanly on SIGTERM or Ctrl-C."""
-    from indexer import Indexer, Watcher
+    from indexer import Watcher
 
     config = _config(kb_dir=kb_dir, index_dir=index_dir)
-    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    indexer = config.new_indexer()
     watcher = Watcher(indexer, debounce=config.debounce_ms / 1000)
 
     def start() -> None:
@@ -191,10 +191,10 @@ def watch(kb_dir: Path | None, index_dir: Path | None) -> None:
               help="Keep pulling every N seconds until stopped; 0: once [KB_SYNC_INTERVAL].")  # fmt: skip
 def sync(kb_dir: Path | None, index_dir: Path | None, every: int | None) -> None:
     """Pull the kb folder's git clone from its remote and index what changed (replicas)."""
-    from indexer import Indexer, Syncer, SyncError, sync_clone
+    from indexer import Syncer, SyncError, sync_clone
 
     config = _config(kb_dir=kb_dir, index_dir=index_dir, sync_interval=every)
-    indexer = Indexer(config.kb_dir, config.index_dir, config.default_audience)
+    indexer = config.new_indexer()
     if not config.sync_interval:
         try:
             result = sync_clone(indexer)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer import Indexer
+
 from .clients import proxy_networks
 
 ROLES = ("tier1", "tier2", "author", "admin")
@@ -172,6 +174,11 @@ class Config:
     def group_roles(self) -> dict[str, str]:
         """proxy group -> role, parsed from :attr:`proxy_group_roles` (validated at load)."""
         return dict(_group_pairs(self.proxy_group_roles))
+
+    def new_indexer(self) -> Indexer:
+        """The writer of this configuration's index (the CLI's commands and a replica's
+        webhook each make one)."""
+        return Indexer(self.kb_dir, self.index_dir, self.default_audience)
 
 
 def _group_pairs(text: str) -> list[tuple[str, str]]:

@@ -5,20 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 
 from indexer import ArticleRecord, Explanation, Hit, SearchResults, TermPart
 
 from ..auth import current_principal
-from ..errors import BadRequest, Forbidden, NotFound, Unauthorized
+from ..errors import BadRequest, Forbidden, Unauthorized
 from ..feedback import record_feedback
 from ..formatting import permalink
+from ..lookups import visible_article
 from ..openapi import document
 from ..params import flag, search_request
 from ..rendering import render_article
 from ..services import services
 from ..tracking import log_search
-from .articles import NOT_FOUND
 
 if TYPE_CHECKING:
     from indexer.explain import FormPart
@@ -195,20 +195,10 @@ def autocomplete():  # type: ignore[no-untyped-def]
     )
 
 
-def _visible_article(ref: str, endpoint: str) -> ArticleRecord:
-    """The article ``ref`` names, if the caller may see it; old names redirect to ``endpoint``."""
-    found = services().kb.lookup(ref, current_principal().audiences)
-    if found.redirect_to:
-        abort(redirect(url_for(endpoint, ref=found.redirect_to), code=301))
-    if found.article is None:
-        raise NotFound(NOT_FOUND)
-    return found.article
-
-
 @bp.get("/articles/<path:ref>/related")
 def related(ref: str):  # type: ignore[no-untyped-def]
     """Articles like this one, among those the caller may see."""
-    record = _visible_article(ref, ".related")
+    record = visible_article(ref, ".related")
     articles = services().kb.related(record.id, current_principal().audiences)
     return jsonify({"id": record.id, "related": [article_summary(a) for a in articles]})
 
@@ -216,7 +206,7 @@ def related(ref: str):  # type: ignore[no-untyped-def]
 @bp.get("/articles/<path:ref>/version")
 def version(ref: str):  # type: ignore[no-untyped-def]
     """What an open article page polls to notice that its file was saved."""
-    record = _visible_article(ref, ".version")
+    record = visible_article(ref, ".version")
     answer = {"id": record.id, "version": record.version, "updated": record.updated}
     if current_principal().has("author"):  # authors also learn that a save failed to index
         problem = services().problems().get(record.path)
@@ -228,7 +218,7 @@ def version(ref: str):  # type: ignore[no-untyped-def]
 def article(ref: str):  # type: ignore[no-untyped-def]
     """One article with its metadata and rendered HTML; old names redirect."""
     principal = current_principal()
-    record = _visible_article(ref, ".article")
+    record = visible_article(ref, ".article")
     body = render_article(record, principal.audiences)
     # the source holds what the page never shows (authors' <!-- comments -->, unknown keys):
     # readers get what the page shows, those who work on articles get the source too
@@ -294,7 +284,7 @@ def suggest():  # type: ignore[no-untyped-def]
 @bp.post("/articles/<path:ref>/feedback")
 def feedback(ref: str):  # type: ignore[no-untyped-def]
     """Was this article helpful? {"helpful": true|false, "comment": "..."}; one vote each."""
-    record = _visible_article(ref, ".feedback")
+    record = visible_article(ref, ".feedback")
     body = _json_object()
     helpful = body.get("helpful")
     if not isinstance(helpful, bool):

@@ -18,30 +18,25 @@ from indexer import article_changes, asset_file, highlight, lint_file
 from ..auth import current_principal, requires, safe_next, visitor
 from ..errors import ApiError, BadRequest, NotFound
 from ..feedback import record_feedback
+from ..lookups import visible_article
 from ..rendering import render_article
 from ..services import services
 from ..tracking import log_click
 
 bp = Blueprint("articles", __name__)
 
-NOT_FOUND = "No article with that id or path. It may have been deleted, or you may need to sign in."
-
 
 @bp.get("/kb/<path:ref>")
 def article(ref: str):  # type: ignore[no-untyped-def]
     """Show an article; ids, aliases and former paths redirect to the permalink."""
     principal = current_principal()
-    found = services().kb.lookup(ref, principal.audiences)
-    if found.redirect_to:
-        return redirect(f"/kb/{found.redirect_to}", code=301)
-    if found.article is None:
-        raise NotFound(NOT_FOUND)
-    log_click(found.article.id)
+    record = visible_article(ref, "articles.article")
+    log_click(record.id)
     visitor()  # the feedback form's votes count once per browser
-    body = render_article(found.article, principal.audiences)
-    related = services().kb.related(found.article.id, principal.audiences)
-    return render_template("articles/article.html", article=found.article, body=body,
-                           related=related, author_notes=_author_notes(found.article.path))  # fmt: skip
+    body = render_article(record, principal.audiences)
+    related = services().kb.related(record.id, principal.audiences)
+    return render_template("articles/article.html", article=record, body=body,
+                           related=related, author_notes=_author_notes(record.path))  # fmt: skip
 
 
 def _author_notes(path: str) -> dict[str, object]:
@@ -61,30 +56,24 @@ def _author_notes(path: str) -> dict[str, object]:
 @requires("tier2")
 def history(ref: str):  # type: ignore[no-untyped-def]
     """The article's git log with diffs (tier 2: old versions may hold what is now hidden)."""
-    found = services().kb.lookup(ref, current_principal().audiences)
-    if found.redirect_to:
-        return redirect(url_for("articles.history", ref=found.redirect_to), code=301)
-    if found.article is None:
-        raise NotFound(NOT_FOUND)
-    changes = article_changes(current_app.config["KB"].kb_dir, found.article.path)
+    record = visible_article(ref, "articles.history")
+    changes = article_changes(current_app.config["KB"].kb_dir, record.path)
     diffs = [highlight(change.diff, "diff") for change in changes]
-    return render_template("articles/history.html", article=found.article,
+    return render_template("articles/history.html", article=record,
                            changes=list(zip(changes, diffs, strict=True)))  # fmt: skip
 
 
 @bp.post("/kb/<path:ref>/feedback")
 def feedback(ref: str):  # type: ignore[no-untyped-def]
     """The article page's "Was this helpful?" form (the page's script uses the JSON API)."""
-    found = services().kb.lookup(ref, current_principal().audiences)
-    if found.article is None:
-        raise NotFound(NOT_FOUND)
+    record = visible_article(ref, "articles.article", follow=True)
     answer = request.form.get("helpful", "")
     if answer not in ("yes", "no"):
         raise BadRequest("Choose yes or no.")
-    own_page = url_for("articles.article", ref=found.article.id)
+    own_page = url_for("articles.article", ref=record.id)
     back = safe_next(request.form.get("return_to") or own_page) + "#feedback"
     try:
-        record_feedback(found.article.id, answer == "yes", request.form.get("comment", ""))
+        record_feedback(record.id, answer == "yes", request.form.get("comment", ""))
     except ApiError as exc:
         flash(exc.message, "error")
         return redirect(back)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, render_template, request, session, url_for
 
 from indexer import SearchRequestError
 
 from ..auth import ANONYMOUS, PUBLIC, visitor
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest
 from ..formatting import permalink
+from ..lookups import visible_article
 from ..params import search_request
 from ..rendering import fix_first, render_article
 from ..services import services
 from ..tracking import log_click, log_search
-from .articles import NOT_FOUND
 
 bp = Blueprint("help", __name__, url_prefix="/help")
 
@@ -81,17 +81,13 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/kb/<path:ref>")
 def article(ref: str):  # type: ignore[no-untyped-def]
     """A public article with its fix first, then "Did this solve it?"."""
-    found = services().kb.lookup(ref, PUBLIC)
-    if found.redirect_to:
-        return redirect(url_for("help.article", ref=found.redirect_to), code=301)
-    if found.article is None:
-        raise NotFound(NOT_FOUND)
-    log_click(found.article.id)
-    _remember_article(found.article.id)
+    record = visible_article(ref, "help.article", PUBLIC)
+    log_click(record.id)
+    _remember_article(record.id)
     visitor()  # the feedback form's votes count once per browser
-    body = render_article(found.article, PUBLIC)
+    body = render_article(record, PUBLIC)
     fix, background = fix_first(body.html)
-    return render_template("help/article.html", article=found.article, fix=fix,
+    return render_template("help/article.html", article=record, fix=fix,
                            background=background, escalation=escalation())  # fmt: skip
 
 

@@ -42,6 +42,17 @@ def test_feedback_on_an_aliased_article_counts_for_the_article(
     assert client.post("/api/articles/KB-0999/feedback", json={"helpful": True}).status_code == 301
 
 
+def test_the_form_posted_to_an_old_name_counts_for_the_article(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A page opened by an alias posts its form there: the vote is the article's, not a
+    404, and the reader returns to the article."""
+    form = form_posting_to(client.get("/kb/KB-2001").text, "/kb/KB-2001", "/feedback")
+    sent = client.post("/kb/KB-0999/feedback", data=form.filled(helpful="yes"))
+    assert sent.status_code == 302
+    assert votes(app, "KB-2001") == (1, 0)
+
+
 def test_hidden_articles_take_no_feedback_from_those_who_cannot_see_them(
     client: FlaskClient,
 ) -> None:
