@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import TypeVar
 import numpy as np
 from whoosh import query as wq
 from whoosh.query.spans import SpanNear2
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from .analysis import ANALYZERS
@@ -63,6 +65,7 @@ FACETS = ("type", "systems", "tags")
 ANSWER_CACHE_BYTES = 16 << 20  # per commit: a few thousand result pages
 _JOINED = BoundedCache(max_bytes=64 << 20)  # posting lists joined across segments
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 K1 = 1.2
 PART_WEIGHT = 0.35  # a part of an identifier ("access" of ERROR_ACCESS_DENIED)
 ALTERNATIVE_WEIGHT = 0.8  # a synonym, against the word as typed (a correction replaces it)
@@ -197,6 +200,21 @@ def _spaced_phrase(fieldname: str, placed: list[tuple[int, str]]) -> wq.Query:
         query = SpanNear2([query, wq.Term(fieldname, term)], slop=gap, mindist=gap)
         previous = position
     return query
+
+
+def _update_times(reader: SegmentReader) -> np.ndarray:
+    """A segment's "updated" column as integers. Whoosh answers a document without a value
+    with its column default, past the int64 range: such a document sorts as oldest, and is
+    logged, rather than failing every search of the commit (seen once, after a
+    reconciliation at start-up; its cause is not known yet)."""
+    values = list(reader.column_reader("updated", translate=False))
+    unknown = [i for i, value in enumerate(values) if value >= 2**63]
+    if unknown:
+        key = segment_key(reader)
+        log.warning("%d documents of segment %s have no update time", len(unknown), key)
+        for i in unknown:
+            values[i] = 0
+    return np.array(values, dtype=np.int64)
 
 
 class CommitArrays:
@@ -356,12 +374,7 @@ class Snapshot:
         return self.shared.get("updated", self._updated)
 
     def _updated(self) -> np.ndarray:
-        return self._concat(
-            [
-                np.array(list(reader.column_reader("updated", translate=False)), dtype=np.int64)
-                for reader, _ in self.leaves
-            ]
-        )
+        return self._concat([_update_times(reader) for reader, _ in self.leaves])
 
     @property
     def _facets(self) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
