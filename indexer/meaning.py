@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 DIMENSIONS = 384
-VECTOR_BYTES = DIMENSIONS * 2  # stored as float16
 # word pieces read of a text: an article's title and first paragraphs say what it is about
 # (on the shared dev sets, 128 ranked as well as the 256 the model allows, or better, at
 # half the cost: about 13 ms an article on one core)
@@ -93,7 +92,7 @@ class Encoder:
 
 
 def to_bytes(vector: np.ndarray) -> bytes:
-    """A vector as the index keeps it: float16, VECTOR_BYTES long."""
+    """A vector as the store keeps it: float16, two bytes a dimension."""
     return vector.astype("<f2").tobytes()
 
 

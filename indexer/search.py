@@ -341,16 +341,15 @@ class KnowledgeBase:
             allowed &= ~snapshot.phrase_docs(phrase)
         corrected, exact = None, ()
         # the query's meaning is computed on another core while its words are ranked
-        said = ticket_text or meaning_text(snapshot, request.q, visible, request.prefix)
-        meaning = self._meaning(request, said)
+        meaning = self._meaning(request, lambda: ticket_text or meaning_text(
+            snapshot, request.q, visible, request.prefix))  # fmt: skip
         if not parsed.is_empty:
             rewritten = rewrite(snapshot, parsed, request.q, visible, synonyms,
                                 last_is_prefix=request.prefix)  # fmt: skip
             parsed, corrected, exact = rewritten.parsed, rewritten.corrected, rewritten.exact
             if corrected and not ticket_text:  # "did you mean": the meaning of what was meant
-                meaning = self._meaning(
-                    request, meaning_text(snapshot, corrected, visible, request.prefix)
-                )
+                meaning = self._meaning(request, lambda: meaning_text(
+                    snapshot, corrected, visible, request.prefix))  # fmt: skip
         ranked = None
         meant: dict[int, float] = {}  # what meaning added to the candidates' scores
         unboosted: dict[int, float] = {}  # exact documents' scores before they are put first
@@ -411,10 +410,10 @@ class KnowledgeBase:
         )
 
     @staticmethod
-    def _meaning(request: SearchRequest, text: str) -> Future[np.ndarray] | None:
-        """The meaning vector of ``text``, which re-ranks the results, being computed
-        (none when results are sorted by date)."""
-        return encoder().encode_soon(text) if request.sort == "relevance" else None
+    def _meaning(request: SearchRequest, text: Callable[[], str]) -> Future[np.ndarray] | None:
+        """The meaning vector of ``text()``, which re-ranks the results, being computed
+        (none, and no text made, when results are sorted by date)."""
+        return encoder().encode_soon(text()) if request.sort == "relevance" else None
 
     @staticmethod
     def _order(snapshot: Snapshot, scores: np.ndarray | None, matched: np.ndarray,
