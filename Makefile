@@ -30,10 +30,11 @@ run: $(VENV)/.installed
 	$(BIN)/kb index
 	$(BIN)/kb serve
 
-## test: lint, then the whole suite (unit, integration, HTTP end-to-end, browser)
+## test: lint and type-check, then the whole suite (unit, integration, HTTP end-to-end, browser)
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## lock: refresh both locks to the newest releases pyproject.toml allows, then run the suite
@@ -49,6 +50,7 @@ lock: | $(BIN)/python
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

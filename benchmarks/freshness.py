@@ -45,8 +45,10 @@ def main() -> None:
                 time.sleep(0.2)
         finally:
             server.stop()
-    print(f"{args.articles} articles, {args.edits} edits: edit -> searchable "
-          f"median {statistics.median(timings) * 1000:.0f} ms, worst {max(timings) * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"{args.articles} articles, {args.edits} edits: edit -> searchable "
+        f"median {statistics.median(timings) * 1000:.0f} ms, worst {max(timings) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

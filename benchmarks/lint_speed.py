@@ -33,12 +33,18 @@ def main() -> None:
             cache.unlink(missing_ok=True)
             for kind in ("cold", "warm"):
                 started = time.perf_counter()
-                done = subprocess.run([sys.executable, "-m", "server", "lint", "--kb", str(kb)],
-                                      capture_output=True, text=True, check=False)  # fmt: skip
+                done = subprocess.run(
+                    [sys.executable, "-m", "server", "lint", "--kb", str(kb)],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
                 times[kind].append(time.perf_counter() - started)
                 summary = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
-                print(f"round {round_ + 1} {kind}: {times[kind][-1]:.1f} s "
-                      f"(exit {done.returncode}; {summary})")  # fmt: skip
+                print(
+                    f"round {round_ + 1} {kind}: {times[kind][-1]:.1f} s "
+                    f"(exit {done.returncode}; {summary})"
+                )
         figures = ", ".join(
             f"{kind} {statistics.median(runs):.1f} s (min {min(runs):.1f}, max {max(runs):.1f})"
             for kind, runs in times.items()

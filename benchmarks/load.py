@@ -54,16 +54,21 @@ class LoadResult:
         every = [t for times in self.latencies.values() for t in times]
         kinds = {kind: percentiles(times) for kind, times in sorted(self.latencies.items())}
         return {
-            "clients": self.clients, "seconds": self.seconds, "requests": self.requests,
-            "errors": len(self.errors), "first_errors": self.errors[:5],
+            "clients": self.clients,
+            "seconds": self.seconds,
+            "requests": self.requests,
+            "errors": len(self.errors),
+            "first_errors": self.errors[:5],
             "throughput_rps": round(self.requests / self.seconds, 1),
-            "latency_ms": percentiles(every), "by_kind_ms": kinds,
-            "author_saves": self.saves, "saves_searchable": self.saves_found,
+            "latency_ms": percentiles(every),
+            "by_kind_ms": kinds,
+            "author_saves": self.saves,
+            "saves_searchable": self.saves_found,
             "catch_up_s": round(self.catch_up, 1),
             "rss_warm_mb": round(self.rss_warm / 2**20, 1),
             "rss_end_mb": round(self.rss_end / 2**20, 1),
             "rss_growth": round(self.rss_end / self.rss_warm - 1, 3) if self.rss_warm else None,
-        }  # fmt: skip
+        }
 
 
 def _requests(kb: Path, rng: random.Random) -> list[tuple[str, str]]:
@@ -93,8 +98,14 @@ def _requests(kb: Path, rng: random.Random) -> list[tuple[str, str]]:
     return pool
 
 
-def _client(server: Server, pool: list[tuple[str, str]], until: float, seed: int,
-            result: LoadResult, lock: threading.Lock) -> None:  # fmt: skip
+def _client(
+    server: Server,
+    pool: list[tuple[str, str]],
+    until: float,
+    seed: int,
+    result: LoadResult,
+    lock: threading.Lock,
+) -> None:
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {TOKEN}"} if seed % 2 else {}  # tier 2 and anonymous
     client = KeepAlive(server.url, headers)
@@ -145,8 +156,10 @@ def run_load(server: Server, kb: Path, seconds: float, clients: int) -> LoadResu
     pool = _requests(kb, random.Random(7))
     lock = threading.Lock()
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=_client, args=(server, pool, until, n, result, lock))
-               for n in range(clients)]  # fmt: skip
+    threads = [
+        threading.Thread(target=_client, args=(server, pool, until, n, result, lock))
+        for n in range(clients)
+    ]
     threads.append(threading.Thread(target=_author, args=(server, kb, until, result)))
     for thread in threads:
         thread.start()

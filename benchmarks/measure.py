@@ -89,8 +89,10 @@ def percentiles(times: list[float], digits: int = 1) -> dict[str, float]:
     if len(times) < 2:
         return {}
     cuts = statistics.quantiles(times, n=100)
-    return {name: round(cuts[cut] * 1000, digits) for name, cut in
-            (("p50", 49), ("p95", 94), ("p99", 98))}  # fmt: skip
+    return {
+        name: round(cuts[cut] * 1000, digits)
+        for name, cut in (("p50", 49), ("p95", 94), ("p99", 98))
+    }
 
 
 class KeepAlive:

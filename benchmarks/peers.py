@@ -85,8 +85,10 @@ class Fts5:
         db.execute("PRAGMA journal_mode=WAL")  # readers are not blocked by an update
         # the FTS rowid is the rowid of the article's path, so an update finds its row
         db.execute("CREATE TABLE paths(path TEXT PRIMARY KEY)")
-        db.execute("CREATE VIRTUAL TABLE docs USING fts5(id, title, body, path UNINDEXED, "
-                   "tokenize='porter unicode61')")  # fmt: skip
+        db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(id, title, body, path UNINDEXED, "
+            "tokenize='porter unicode61')"
+        )
         with db:
             count = self._insert(articles(kb))
         db.close()
@@ -99,8 +101,10 @@ class Fts5:
             (rowid,) = self.db.execute(
                 "INSERT INTO paths(path) VALUES (?) RETURNING rowid", (article.path,)
             ).fetchone()
-            self.db.execute("INSERT INTO docs(rowid, id, title, body, path) VALUES (?,?,?,?,?)",
-                            (rowid, article.id, article.title, article.body, article.path))  # fmt: skip
+            self.db.execute(
+                "INSERT INTO docs(rowid, id, title, body, path) VALUES (?,?,?,?,?)",
+                (rowid, article.id, article.title, article.body, article.path),
+            )
             count += 1
         return count
 
@@ -109,8 +113,10 @@ class Fts5:
         fresh = [read_article(kb, file) for file in files]
         with self.db:
             for article in fresh:
-                self.db.execute("DELETE FROM docs WHERE rowid = "
-                                "(SELECT rowid FROM paths WHERE path = ?)", (article.path,))  # fmt: skip
+                self.db.execute(
+                    "DELETE FROM docs WHERE rowid = (SELECT rowid FROM paths WHERE path = ?)",
+                    (article.path,),
+                )
                 self.db.execute("DELETE FROM paths WHERE path = ?", (article.path,))
             self._insert(fresh)
 
@@ -151,8 +157,9 @@ class Tantivy:
         self._writer = None
 
     def _document(self, article: Article):  # type: ignore[no-untyped-def]
-        return self.tantivy.Document(path=article.path, id=article.id, title=article.title,
-                                     body=article.body)  # fmt: skip
+        return self.tantivy.Document(
+            path=article.path, id=article.id, title=article.title, body=article.body
+        )
 
     def build(self, kb: Path) -> int:
         writer = self.index.writer()
@@ -180,8 +187,9 @@ class Tantivy:
         if not terms:
             return {"total": 0, "results": []}
         try:
-            parsed = self.index.parse_query(" ".join(terms), ["id", "title", "body"],
-                                            field_boosts={"title": 2.0})  # fmt: skip
+            parsed = self.index.parse_query(
+                " ".join(terms), ["id", "title", "body"], field_boosts={"title": 2.0}
+            )
         except ValueError:
             return {"total": 0, "results": []}
         searcher = self.index.searcher()
@@ -190,8 +198,14 @@ class Tantivy:
         results = []
         for _score, address in found.hits:
             doc = searcher.doc(address)
-            results.append({"id": doc["id"][0], "title": doc["title"][0], "path": doc["path"][0],
-                            "snippet": snippets.snippet_from_doc(doc).to_html()})  # fmt: skip
+            results.append(
+                {
+                    "id": doc["id"][0],
+                    "title": doc["title"][0],
+                    "path": doc["path"][0],
+                    "snippet": snippets.snippet_from_doc(doc).to_html(),
+                }
+            )
         return {"total": found.count, "results": results}
 
 
@@ -235,15 +249,35 @@ class PeerServer(ChildServer):
 
     def __init__(self, engine: str, index_dir: Path, log_path: Path, timeout: float = 120) -> None:
         port = free_port()
-        command = [sys.executable, "-m", "benchmarks.peers", "serve", "--engine", engine,
-                   "--index", str(index_dir), "--port", str(port)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.peers",
+            "serve",
+            "--engine",
+            engine,
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+        ]
         super().__init__(f"{engine} server", command, port, log_path, timeout, cwd=ROOT)
 
 
 def build_command(engine: str, kb: Path, index_dir: Path) -> list[str]:
     """The subprocess that builds a peer's index, so its time and memory are its own."""
-    return [sys.executable, "-m", "benchmarks.peers", "build", "--engine", engine, "--kb",
-            str(kb), "--out", str(index_dir)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "benchmarks.peers",
+        "build",
+        "--engine",
+        engine,
+        "--kb",
+        str(kb),
+        "--out",
+        str(index_dir),
+    ]
 
 
 def main() -> None:

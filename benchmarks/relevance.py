@@ -61,10 +61,14 @@ def load(path: Path) -> list[Judged]:
     with path.open(encoding="utf-8") as lines:
         rows = [json.loads(line) for line in lines if line.strip()]
     return [
-        Judged(r.get("query", r.get("subject", "")), frozenset(r["relevant"]),
-               r.get("kind", "all"), r.get("description"))
+        Judged(
+            r.get("query", r.get("subject", "")),
+            frozenset(r["relevant"]),
+            r.get("kind", "all"),
+            r.get("description"),
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def run(kb: KnowledgeBase, queries: Iterable[Judged], audiences=EVERYONE) -> list[Outcome]:
@@ -138,8 +142,10 @@ def main() -> None:
     print(score(outcomes[0::2]).line("odd half"))
     print(score(outcomes[1::2]).line("even half"))
     times = sorted(o.ms for o in outcomes)
-    print(f"latency in-process: p50 {statistics.median(times):.1f} ms, "
-          f"p95 {times[int(len(times) * 0.95)]:.1f} ms")  # fmt: skip
+    print(
+        f"latency in-process: p50 {statistics.median(times):.1f} ms, "
+        f"p95 {times[int(len(times) * 0.95)]:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(BENCH / "corpus", Path(tmp) / "index", KB_DEFAULT_AUDIENCE="public")
         try:
-            command = [sys.executable, str(BENCH / "retrieval.py"), "--queries", str(args.queries),
-                       "--engines", args.engines, "--service-url", server.url]  # fmt: skip
+            command = [
+                sys.executable,
+                str(BENCH / "retrieval.py"),
+                "--queries",
+                str(args.queries),
+                "--engines",
+                args.engines,
+                "--service-url",
+                server.url,
+            ]
             if args.json:
                 command += ["--json", str(args.json)]
             subprocess.run(command, check=True)

@@ -36,8 +36,9 @@ def queries() -> list[str]:
     return [json.loads(line)["query"] for line in QUERIES.read_text().splitlines() if line]
 
 
-def paired(on: Callable[[str], None], off: Callable[[str], None], texts: list[str],
-           rounds: int) -> tuple[list[float], list[float]]:  # fmt: skip
+def paired(
+    on: Callable[[str], None], off: Callable[[str], None], texts: list[str], rounds: int
+) -> tuple[list[float], list[float]]:
     """Milliseconds per request for each side, alternating which goes first."""
     timed_on, timed_off = [], []
     for round_number in range(rounds):
@@ -75,8 +76,12 @@ def in_process(kb_dir: Path, work: Path, rounds: int) -> dict[str, dict[str, flo
     kb = KnowledgeBase(indexer.storage, kb_dir)
 
     def client(logging: bool):  # type: ignore[no-untyped-def]
-        config = Config(kb_dir=kb_dir, index_dir=work / "index", log_searches=logging,
-                        activity_db=work / f"activity-{logging}.db")  # fmt: skip
+        config = Config(
+            kb_dir=kb_dir,
+            index_dir=work / "index",
+            log_searches=logging,
+            activity_db=work / f"activity-{logging}.db",
+        )
         return create_app(config, Services(kb=kb)).test_client()
 
     on, off = client(True), client(False)
@@ -103,8 +108,18 @@ def record_call_cost(work: Path, count: int = 20_000) -> float:
     activity = Activity(work / "record.db")
     started = time.perf_counter()
     for n in range(count):
-        activity.record(SearchEvent(f"{n:016x}", time.time(), "visitor", "anonymous", "page",
-                                    f"query {n}", 3, ("KB-1", "KB-2")))  # fmt: skip
+        activity.record(
+            SearchEvent(
+                f"{n:016x}",
+                time.time(),
+                "visitor",
+                "anonymous",
+                "page",
+                f"query {n}",
+                3,
+                ("KB-1", "KB-2"),
+            )
+        )
     cost = (time.perf_counter() - started) / count * 1e6
     activity.flush(60)
     print(f"Activity.record: {cost:.1f} µs per search event ({count} events)")

@@ -36,16 +36,30 @@ class ChildServer:
 
     ``token``: a bearer token sent with every request."""
 
-    def __init__(self, name: str, command: list[str], port: int, log_path: Path, timeout: float,
-                 health: str = "/healthz", token: str | None = None, cwd: Path | None = None,
-                 env: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        port: int,
+        log_path: Path,
+        timeout: float,
+        health: str = "/healthz",
+        token: str | None = None,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.token = token
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self.log = log_path.open("ab")
-        self.process = subprocess.Popen(command, cwd=cwd, env=os.environ | (env or {}),
-                                        stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=os.environ | (env or {}),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -84,19 +98,40 @@ class ChildServer:
 class Server(ChildServer):
     """Starts `kb serve` on a free port and returns once /healthz answers 200."""
 
-    def __init__(self, kb_dir: Path, index_dir: Path, log_path: Path | None = None,
-                 timeout: float = 600.0, token: str | None = None, **env: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        kb_dir: Path,
+        index_dir: Path,
+        log_path: Path | None = None,
+        timeout: float = 600.0,
+        token: str | None = None,
+        **env: str,
+    ) -> None:
         """``token``: a bearer token sent with every request (configure it with KB_TOKENS)."""
         self.kb_dir = kb_dir
         port = free_port()
         activity = index_dir.parent / f"{index_dir.name}-activity.sqlite3"
         super().__init__(
-            "kb serve", [sys.executable, "-m", "server", "serve", "--kb", str(kb_dir), "--index-dir",
-             str(index_dir), "--port", str(port)],
-            port, log_path or index_dir.parent / f"serve-{port}.log", timeout, token=token,
+            "kb serve",
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--kb",
+                str(kb_dir),
+                "--index-dir",
+                str(index_dir),
+                "--port",
+                str(port),
+            ],
+            port,
+            log_path or index_dir.parent / f"serve-{port}.log",
+            timeout,
+            token=token,
             cwd=kb_dir.parent,
             env={"KB_LOG_LEVEL": "WARNING", "KB_ACTIVITY_DB": str(activity)} | env,
-        )  # fmt: skip
+        )
 
 
 NGINX = Path("/usr/sbin/nginx")
@@ -109,32 +144,68 @@ class ProductionLayout:
 
     ``url`` is nginx's; ``env`` adds settings for both kb processes."""
 
-    def __init__(self, kb_dir: Path, folder: Path, timeout: float = 120.0,
-                 env: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, kb_dir: Path, folder: Path, timeout: float = 120.0, env: dict[str, str] | None = None
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         upstream = free_port()
         settings = {
-            "KB_KB_DIR": str(kb_dir), "KB_INDEX_DIR": str(folder / "index"),
-            "KB_HOST": "127.0.0.1", "KB_PORT": str(upstream),
-            "KB_ACTIVITY_DB": str(folder / "activity.sqlite3"), "KB_LOG_LEVEL": "WARNING",
+            "KB_KB_DIR": str(kb_dir),
+            "KB_INDEX_DIR": str(folder / "index"),
+            "KB_HOST": "127.0.0.1",
+            "KB_PORT": str(upstream),
+            "KB_ACTIVITY_DB": str(folder / "activity.sqlite3"),
+            "KB_LOG_LEVEL": "WARNING",
             "KB_TRUSTED_PROXY": "127.0.0.1",  # nginx, as the README says to set it
-        } | (env or {})  # fmt: skip
+        } | (env or {})
         self._watch_log = (folder / "watch.log").open("ab")
-        self.watch = subprocess.Popen([sys.executable, "-m", "server", "watch"], cwd=folder,
-                                      env=os.environ | settings, stdout=self._watch_log,
-                                      stderr=subprocess.STDOUT)  # fmt: skip
+        self.watch = subprocess.Popen(
+            [sys.executable, "-m", "server", "watch"],
+            cwd=folder,
+            env=os.environ | settings,
+            stdout=self._watch_log,
+            stderr=subprocess.STDOUT,
+        )
         self.servers: list[ChildServer] = []
         try:
-            self.servers.append(ChildServer(
-                "gunicorn", [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
-                             "server.wsgi:app"],
-                upstream, folder / "gunicorn.log", timeout, cwd=folder, env=settings))  # fmt: skip
+            self.servers.append(
+                ChildServer(
+                    "gunicorn",
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-c",
+                        "python:server.gunicorn_conf",
+                        "server.wsgi:app",
+                    ],
+                    upstream,
+                    folder / "gunicorn.log",
+                    timeout,
+                    cwd=folder,
+                    env=settings,
+                )
+            )
             port = free_port()
-            self.servers.append(ChildServer(
-                "nginx", [str(NGINX), "-p", str(folder), "-c", str(self._nginx_conf(port, upstream)),
-                          "-g", "daemon off;"],
-                port, folder / "nginx.log", timeout, cwd=folder))  # fmt: skip
+            self.servers.append(
+                ChildServer(
+                    "nginx",
+                    [
+                        str(NGINX),
+                        "-p",
+                        str(folder),
+                        "-c",
+                        str(self._nginx_conf(port, upstream)),
+                        "-g",
+                        "daemon off;",
+                    ],
+                    port,
+                    folder / "nginx.log",
+                    timeout,
+                    cwd=folder,
+                )
+            )
         except BaseException:
             self.stop()
             raise
@@ -146,8 +217,10 @@ class ProductionLayout:
         """A main configuration of our own (pid, logs and buffers in ``folder``) around the
         shipped site file, with its two marked lines set to these ports."""
         site = NGINX_SITE.read_text()
-        for line, value in (("listen 80;", f"listen 127.0.0.1:{port};"),
-                            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")):  # fmt: skip
+        for line, value in (
+            ("listen 80;", f"listen 127.0.0.1:{port};"),
+            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};"),
+        ):
             assert line in site, f"{NGINX_SITE} no longer has {line!r}"
             site = site.replace(line, value)
         (self.folder / "site.conf").write_text(site)
@@ -155,8 +228,10 @@ class ProductionLayout:
         for path in temp.values():
             path.mkdir(exist_ok=True)
             path.chmod(0o777)  # nginx's workers drop root for nobody
-        paths = "".join(f"  {name}_temp_path {path};\n".replace("body_temp", "client_body_temp")
-                        for name, path in temp.items())  # fmt: skip
+        paths = "".join(
+            f"  {name}_temp_path {path};\n".replace("body_temp", "client_body_temp")
+            for name, path in temp.items()
+        )
         conf = self.folder / "nginx.conf"
         conf.write_text(
             f"worker_processes 1;\nworker_rlimit_nofile 8192;\npid {self.folder}/nginx.pid;\n"

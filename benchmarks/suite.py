@@ -156,8 +156,9 @@ def latency(server: ChildServer, texts: list[str]) -> tuple[list[float], int]:
     return times, errors
 
 
-def throughput(server: ChildServer, mix: list[str], clients: int, seconds: float,
-               start: int) -> dict[str, float]:  # fmt: skip
+def throughput(
+    server: ChildServer, mix: list[str], clients: int, seconds: float, start: int
+) -> dict[str, float]:
     """``clients`` threads with their own keep-alive connections for ``seconds``, taking the
     next query of ``mix`` in turn; the server's highest RSS meanwhile."""
     turn = itertools.count(start)  # next() on a count is atomic under the GIL
@@ -185,8 +186,13 @@ def throughput(server: ChildServer, mix: list[str], clients: int, seconds: float
         for thread in threads:
             thread.join()
     cuts = percentiles(times, digits=2)
-    return {"rps": round(len(times) / seconds, 1), "p50": cuts.get("p50", 0.0),
-            "p95": cuts.get("p95", 0.0), "errors": sum(errors), "rss_max": rss.peak}  # fmt: skip
+    return {
+        "rps": round(len(times) / seconds, 1),
+        "p50": cuts.get("p50", 0.0),
+        "p95": cuts.get("p95", 0.0),
+        "errors": sum(errors),
+        "rss_max": rss.peak,
+    }
 
 
 def serving(server: ChildServer, queries: Queries, options: Options, log: Callable) -> dict:
@@ -200,8 +206,10 @@ def serving(server: ChildServer, queries: Queries, options: Options, log: Callab
         errors += failed
         cuts = percentiles(times, digits=2)
         figures[f"{kind}_p50_ms"], figures[f"{kind}_p95_ms"] = cuts["p50"], cuts["p95"]
-        log(f"{kind} queries p50 {cuts['p50']:.1f} ms, p95 {cuts['p95']:.1f} ms"
-            + (f", {failed} errors" if failed else ""))  # fmt: skip
+        log(
+            f"{kind} queries p50 {cuts['p50']:.1f} ms, p95 {cuts['p95']:.1f} ms"
+            + (f", {failed} errors" if failed else "")
+        )
     figures["latency_errors"] = errors
     rss_max = rss_bytes(server.process.pid)
     for n, clients in enumerate(options.clients):
@@ -209,11 +217,15 @@ def serving(server: ChildServer, queries: Queries, options: Options, log: Callab
         rss_max = max(rss_max, run.pop("rss_max"))
         for name, value in run.items():
             figures[f"c{clients}_{name}"] = value
-        log(f"{clients} client(s): {run['rps']:.0f} req/s, p50 {run['p50']:.1f} ms, "
-            f"p95 {run['p95']:.1f} ms, {run['errors']} errors")  # fmt: skip
+        log(
+            f"{clients} client(s): {run['rps']:.0f} req/s, p50 {run['p50']:.1f} ms, "
+            f"p95 {run['p95']:.1f} ms, {run['errors']} errors"
+        )
     figures["rss_max_mb"] = rss_max / MB
-    log(f"server RSS {figures['rss_warm_mb']:.0f} MB after warm-up, "
-        f"{figures['rss_max_mb']:.0f} MB at most")  # fmt: skip
+    log(
+        f"server RSS {figures['rss_warm_mb']:.0f} MB after warm-up, "
+        f"{figures['rss_max_mb']:.0f} MB at most"
+    )
     return figures
 
 
@@ -221,8 +233,13 @@ def timed_build(command: list[str], log_path: Path, cwd: Path) -> tuple[float, i
     """Wall time and peak RSS of the whole process tree of a build command."""
     with log_path.open("ab") as output:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
-                                   env=os.environ | {"KB_LOG_LEVEL": "WARNING"})  # fmt: skip
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=os.environ | {"KB_LOG_LEVEL": "WARNING"},
+        )
         with PeakRss(process.pid) as rss:
             code = process.wait()
         elapsed = time.perf_counter() - started
@@ -246,8 +263,9 @@ def append_word(file: Path, word: str) -> None:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout  # fmt: skip
+    return subprocess.run(
+        [*GIT, *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def time_pull(repo: Path, settled: Callable[[], bool], log: Callable[[str], None]) -> float:
@@ -304,8 +322,9 @@ class Workspace:
         started = time.perf_counter()
         self.origin = generate(self.root / "origin", self.articles).parent
         for name in ("served", "peers"):
-            subprocess.run(["git", "clone", "-q", str(self.origin), str(self.root / name)],
-                           check=True)  # fmt: skip
+            subprocess.run(
+                ["git", "clone", "-q", str(self.origin), str(self.root / name)], check=True
+            )
         self.served, self.peers = self.root / "served", self.root / "peers"
         self.base = git(self.peers, "rev-parse", "HEAD").strip()
         elapsed = time.perf_counter() - started
@@ -322,15 +341,27 @@ class Workspace:
         return len(chosen)
 
 
-def run_kb(space: Workspace, queries: Queries, options: Options, changed: int,
-           log: Callable) -> dict[str, float]:  # fmt: skip
+def run_kb(
+    space: Workspace, queries: Queries, options: Options, changed: int, log: Callable
+) -> dict[str, float]:
     kb, index = space.served / "kb", space.root / "kb-index"
     seconds, peak = timed_build(
-        [sys.executable, "-m", "server", "index", "--kb", str(kb), "--index-dir", str(index),
-         "--rebuild"], space.root / "kb-build.log", space.served)  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "index",
+            "--kb",
+            str(kb),
+            "--index-dir",
+            str(index),
+            "--rebuild",
+        ],
+        space.root / "kb-build.log",
+        space.served,
+    )
     figures = build_figures(space, seconds, peak, index, log)
-    server = Server(kb, index, space.root / "kb-serve.log", token=TOKEN,
-                    KB_TOKENS=f"tier2:{TOKEN}")  # fmt: skip
+    server = Server(kb, index, space.root / "kb-serve.log", token=TOKEN, KB_TOKENS=f"tier2:{TOKEN}")
     try:
         figures |= serving(server, queries, options, log)
         pull_s = time_pull(
@@ -351,11 +382,13 @@ def run_kb(space: Workspace, queries: Queries, options: Options, changed: int,
     return figures
 
 
-def run_peer(name: str, space: Workspace, queries: Queries, options: Options, changed: int,
-             log: Callable) -> dict[str, float]:  # fmt: skip
+def run_peer(
+    name: str, space: Workspace, queries: Queries, options: Options, changed: int, log: Callable
+) -> dict[str, float]:
     kb, index = space.peers / "kb", space.root / f"{name}-index"
-    seconds, peak = timed_build(build_command(name, kb, index), space.root / f"{name}-build.log",
-                                ROOT)  # fmt: skip
+    seconds, peak = timed_build(
+        build_command(name, kb, index), space.root / f"{name}-build.log", ROOT
+    )
     figures = build_figures(space, seconds, peak, index, log)
     server = PeerServer(name, index, space.root / f"{name}-serve.log")
     try:
@@ -381,18 +414,27 @@ def run_peer(name: str, space: Workspace, queries: Queries, options: Options, ch
     return figures
 
 
-def build_figures(space: Workspace, seconds: float, peak: int, index: Path,
-                  log: Callable) -> dict[str, float]:  # fmt: skip
-    figures = {"build_s": seconds, "build_docs_per_s": space.articles / seconds,
-               "build_peak_rss_mb": peak / MB, "index_mb": dir_bytes(index) / MB}  # fmt: skip
-    log(f"build {seconds:.1f} s ({figures['build_docs_per_s']:.0f} docs/s), peak RSS "
-        f"{figures['build_peak_rss_mb']:.0f} MB, index {figures['index_mb']:.1f} MB")  # fmt: skip
+def build_figures(
+    space: Workspace, seconds: float, peak: int, index: Path, log: Callable
+) -> dict[str, float]:
+    figures = {
+        "build_s": seconds,
+        "build_docs_per_s": space.articles / seconds,
+        "build_peak_rss_mb": peak / MB,
+        "index_mb": dir_bytes(index) / MB,
+    }
+    log(
+        f"build {seconds:.1f} s ({figures['build_docs_per_s']:.0f} docs/s), peak RSS "
+        f"{figures['build_peak_rss_mb']:.0f} MB, index {figures['index_mb']:.1f} MB"
+    )
     return figures
 
 
 def log_freshness(figures: dict[str, float], changed: int, log: Callable) -> None:
-    log(f"{changed}-file pull searchable in {figures['pull_s']:.2f} s; edit -> searchable "
-        f"p50 {figures['edit_p50_ms']:.0f} ms, p95 {figures['edit_p95_ms']:.0f} ms")  # fmt: skip
+    log(
+        f"{changed}-file pull searchable in {figures['pull_s']:.2f} s; edit -> searchable "
+        f"p50 {figures['edit_p50_ms']:.0f} ms, p95 {figures['edit_p95_ms']:.0f} ms"
+    )
 
 
 @dataclass(frozen=True)
@@ -446,9 +488,11 @@ def targets(articles: int, clients: tuple[int, ...]) -> dict[str, tuple[str, Cal
     }
     found["latency_errors"] = ("= 0", lambda v: v == 0)
     if articles == 10_000:
-        found |= {"build_s": ("< 60 s", lambda v: v < 60),
-                  "edit_p95_ms": ("< 1000 ms", lambda v: v < 1000),
-                  "rss_max_mb": ("< 300 MB", lambda v: v < 300)}  # fmt: skip
+        found |= {
+            "build_s": ("< 60 s", lambda v: v < 60),
+            "edit_p95_ms": ("< 1000 ms", lambda v: v < 1000),
+            "rss_max_mb": ("< 300 MB", lambda v: v < 300),
+        }
         for kind in KINDS:
             found[f"{kind}_p50_ms"] = ("< 20 ms", lambda v: v < 20)
             found[f"{kind}_p95_ms"] = ("< 80 ms", lambda v: v < 80)
@@ -458,8 +502,9 @@ def targets(articles: int, clients: tuple[int, ...]) -> dict[str, tuple[str, Cal
     return found
 
 
-def tabulate(articles: int, results: dict[str, dict[str, float]], options: Options,
-             changed: int) -> list[dict]:  # fmt: skip
+def tabulate(
+    articles: int, results: dict[str, dict[str, float]], options: Options, changed: int
+) -> list[dict]:
     """One row per figure: each engine's value, kb-search / peer, and the target if any."""
     goals = targets(articles, options.clients)
     rows = []
@@ -468,8 +513,11 @@ def tabulate(articles: int, results: dict[str, dict[str, float]], options: Optio
         row: dict = {"figure": spec.key, "label": spec.heading, "values": values}
         if spec.ratio and "kb" in results:
             ours = results["kb"][spec.key]
-            row["ratios"] = {peer: round(ours / figures[spec.key], 3) if figures[spec.key] else None
-                             for peer, figures in results.items() if peer != "kb"}  # fmt: skip
+            row["ratios"] = {
+                peer: round(ours / figures[spec.key], 3) if figures[spec.key] else None
+                for peer, figures in results.items()
+                if peer != "kb"
+            }
         if spec.key in goals and "kb" in results:
             text, test = goals[spec.key]
             row["target"], row["met"] = text, bool(test(results["kb"][spec.key]))
@@ -480,8 +528,12 @@ def tabulate(articles: int, results: dict[str, dict[str, float]], options: Optio
 def markdown(articles: int, rows: list[dict], options: Options, engines: list[str]) -> str:
     peers = [e for e in engines if e != "kb"] if "kb" in engines else []
     head = ["figure", *engines, *(f"kb/{p}" for p in peers), "target"]
-    lines = [f"### {articles:,} articles", "", "| " + " | ".join(head) + " |",
-             "|" + "---|" * len(head)]  # fmt: skip
+    lines = [
+        f"### {articles:,} articles",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     digits = {spec.key: spec.digits for spec in figure_list(options, 0)}
     for row in rows:
         cells = [row["label"]]
@@ -496,9 +548,13 @@ def markdown(articles: int, rows: list[dict], options: Options, engines: list[st
 
 def machine() -> dict[str, str | int]:
     models = re.findall(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-    return {"cores": os.cpu_count() or 0, "cpu": models[0] if models else platform.processor(),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "date": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+    return {
+        "cores": os.cpu_count() or 0,
+        "cpu": models[0] if models else platform.processor(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def logger(prefix: str) -> Callable[[str], None]:
@@ -520,10 +576,16 @@ def run_size(articles: int, root: Path, options: Options) -> dict:
         else:
             results[engine] = run_peer(engine, space, queries, options, changed, log)
     rows = tabulate(articles, results, options, changed)
-    return {"articles": articles, "generate_s": round(generate_s, 1),
-            "notes": [*queries.notes, "peers' freshness is measured in process (re-read, "
-                      "update, commit, search), kb-search's over HTTP with its watcher"],
-            "figures": rows}  # fmt: skip
+    return {
+        "articles": articles,
+        "generate_s": round(generate_s, 1),
+        "notes": [
+            *queries.notes,
+            "peers' freshness is measured in process (re-read, "
+            "update, commit, search), kb-search's over HTTP with its watcher",
+        ],
+        "figures": rows,
+    }
 
 
 def run(options: Options, work: Path, out: Path) -> dict:
@@ -533,14 +595,18 @@ def run(options: Options, work: Path, out: Path) -> dict:
     for articles in options.sizes:
         size = run_size(articles, work, options)
         report["sizes"].append(size)
-        sections.append(markdown(articles, size["figures"], options, options.engines)
-                        + "".join(f"\n{note}\n" for note in size["notes"]))  # fmt: skip
+        sections.append(
+            markdown(articles, size["figures"], options, options.engines)
+            + "".join(f"\n{note}\n" for note in size["notes"])
+        )
         print("\n" + sections[-1], flush=True)
     host = report["machine"]
-    text = (f"## kb-search benchmark ({host['date']})\n\n{host['cores']} cores, {host['cpu']}, "
-            f"Python {host['python']}; {options.seconds:g} s per throughput run, "
-            f"{options.queries} queries per kind. Ratios are kb-search / peer.\n\n"
-            + "\n".join(sections))  # fmt: skip
+    text = (
+        f"## kb-search benchmark ({host['date']})\n\n{host['cores']} cores, {host['cpu']}, "
+        f"Python {host['python']}; {options.seconds:g} s per throughput run, "
+        f"{options.queries} queries per kind. Ratios are kb-search / peer.\n\n"
+        + "\n".join(sections)
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     out.with_suffix(".md").write_text(text)
@@ -553,12 +619,18 @@ def _numbers(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--sizes", type=_numbers, default=[1000, 10_000],
-                        help="articles per generated KB, comma-separated (default 1000,10000)")  # fmt: skip
-    parser.add_argument("--engines", default="kb,fts5,tantivy",
-                        help="comma-separated, from kb, fts5, tantivy")  # fmt: skip
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_numbers,
+        default=[1000, 10_000],
+        help="articles per generated KB, comma-separated (default 1000,10000)",
+    )
+    parser.add_argument(
+        "--engines", default="kb,fts5,tantivy", help="comma-separated, from kb, fts5, tantivy"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="per throughput run")
     parser.add_argument("--queries", type=int, default=300, help="distinct queries per kind")
     parser.add_argument("--clients", type=_numbers, default=[1, 8, 32])
@@ -573,9 +645,15 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
     if args.edits < 2 or args.queries < 2:
         parser.error("--edits and --queries need at least 2, for percentiles")
-    options = Options(sizes=args.sizes, engines=engines, seconds=args.seconds,
-                      queries=args.queries, clients=tuple(args.clients), edits=args.edits,
-                      pull_files=args.pull_files)  # fmt: skip
+    options = Options(
+        sizes=args.sizes,
+        engines=engines,
+        seconds=args.seconds,
+        queries=args.queries,
+        clients=tuple(args.clients),
+        edits=args.edits,
+        pull_files=args.pull_files,
+    )
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         run(options, args.keep, args.json)

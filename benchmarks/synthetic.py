@@ -12,9 +12,22 @@ import subprocess
 from pathlib import Path
 
 AREAS = ["windows", "email", "identity", "network", "linux", "kubernetes", "database", "printing"]
-SYSTEMS = ["Windows 11", "Windows Server 2022", "Exchange Online", "Outlook", "Active Directory",
-           "Entra ID", "RHEL 9", "Ubuntu 22.04", "Kubernetes", "PostgreSQL", "SQL Server",
-           "nginx", "OpenVPN", "Intune"]  # fmt: skip
+SYSTEMS = [
+    "Windows 11",
+    "Windows Server 2022",
+    "Exchange Online",
+    "Outlook",
+    "Active Directory",
+    "Entra ID",
+    "RHEL 9",
+    "Ubuntu 22.04",
+    "Kubernetes",
+    "PostgreSQL",
+    "SQL Server",
+    "nginx",
+    "OpenVPN",
+    "Intune",
+]
 WORDS = [
     "user",
     "service",
@@ -74,9 +87,15 @@ VERBS = [
     "slows",
     "corrupts",
 ]
-PATHS = ["/etc/krb5.conf", "/etc/nginx/conf.d/app.conf", "/etc/systemd/journald.conf",
-         r"HKLM\SYSTEM\CurrentControlSet\Services\Netlogon", "/var/lib/pgsql/data/postgresql.conf",
-         "C:\\Windows\\Logs\\CBS\\CBS.log", "/etc/sssd/sssd.conf"]  # fmt: skip
+PATHS = [
+    "/etc/krb5.conf",
+    "/etc/nginx/conf.d/app.conf",
+    "/etc/systemd/journald.conf",
+    r"HKLM\SYSTEM\CurrentControlSet\Services\Netlogon",
+    "/var/lib/pgsql/data/postgresql.conf",
+    "C:\\Windows\\Logs\\CBS\\CBS.log",
+    "/etc/sssd/sssd.conf",
+]
 
 
 def _sentence(rng: random.Random, n: int = 12) -> str:
@@ -131,8 +150,22 @@ def generate(root: Path, count: int, seed: int = 42) -> Path:
     subprocess.run(["git", "add", "-A"], **run)
     # gc.auto=0: with 100,000 new objects the commit would start `git gc` in the background,
     # and a clone made meanwhile fails when the loose objects it copies are packed away
-    subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
-                    "-c", "gc.auto=0", "commit", "-q", "-m", "synthetic kb"], **run)  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=bench@example.com",
+            "-c",
+            "gc.auto=0",
+            "commit",
+            "-q",
+            "-m",
+            "synthetic kb",
+        ],
+        **run,
+    )
     return kb
 
 

@@ -3,8 +3,8 @@
 Whoosh stays the index of record, but two jobs need its internals: ranking reads whole
 posting lists and field lengths as numpy arrays (Whoosh's matchers score one posting at a
 time in Python, which is slow for the long queries support engineers paste; see
-:mod:`indexer.ranking`), and full builds write segments of their own in worker processes
-(:mod:`indexer.bulk`), reading each field's lengths once. So a change in Whoosh's codec or
+:mod:`indexer.search.ranking`), and full builds write segments of their own in worker processes
+(:mod:`indexer.writing.bulk`), reading each field's lengths once. So a change in Whoosh's codec or
 writer shows up here and in this module's tests, nowhere else: no other module reaches
 for a private attribute of a Whoosh object.
 
@@ -24,7 +24,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from .caching import BoundedCache
+from .search.caching import BoundedCache
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)

@@ -118,8 +118,9 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def store_connection(path: Path, problem: str | None, unavailable: type[Exception],
-                     name: str) -> Iterator[sqlite3.Connection]:  # fmt: skip
+def store_connection(
+    path: Path, problem: str | None, unavailable: type[Exception], name: str
+) -> Iterator[sqlite3.Connection]:
     """A connection to a store kept in the activity file, closed after use. A store that
     could not be set up (``problem``) or a database error raises ``unavailable``, so a
     caller answers with what it can do without the file instead of a 500."""
@@ -135,8 +136,13 @@ def store_connection(path: Path, problem: str | None, unavailable: type[Exceptio
 class Activity:
     """The store: queued search and click events, synchronous feedback, read connections."""
 
-    def __init__(self, path: Path, retention_days: int = 180, feedback_per_hour: int = 30,
-                 enabled: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        path: Path,
+        retention_days: int = 180,
+        feedback_per_hour: int = 30,
+        enabled: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.retention_seconds = retention_days * 86_400
         self.feedback_per_hour = feedback_per_hour
@@ -177,8 +183,12 @@ class Activity:
     def close(self, timeout: float = SHUTDOWN_SECONDS) -> None:
         """Before the process exits: write everything queued, waiting at most ``timeout``."""
         if not self.flush(timeout):
-            log.warning("stopping with activity events not recorded: the store at %s did not "
-                        "answer within %.0f s", self.path, timeout)  # fmt: skip
+            log.warning(
+                "stopping with activity events not recorded: the store at %s did not "
+                "answer within %.0f s",
+                self.path,
+                timeout,
+            )
 
     def _start(self) -> None:
         with self._start_lock:
@@ -212,8 +222,9 @@ class Activity:
                 if isinstance(item, _Flush):
                     item.done.set()
 
-    def _write(self, connection: sqlite3.Connection, batch: list,
-               last: dict[tuple[str, str], SearchEvent]) -> None:  # fmt: skip
+    def _write(
+        self, connection: sqlite3.Connection, batch: list, last: dict[tuple[str, str], SearchEvent]
+    ) -> None:
         searches, clicks, superseded = [], [], []
         for item in batch:
             if isinstance(item, SearchEvent):
@@ -267,8 +278,9 @@ class Activity:
 
     # ------------------------------------------------------------------ feedback
 
-    def feedback(self, article_id: str, voter: str, client: str, helpful: bool,
-                 comment: str = "") -> bool:  # fmt: skip
+    def feedback(
+        self, article_id: str, voter: str, client: str, helpful: bool, comment: str = ""
+    ) -> bool:
         """Record one visitor's vote on an article; True if it is new, False if it replaced
         their earlier vote. New votes are limited per hour for the visitor and for the
         ``client`` address alike: a client that drops its cookie is a new visitor each time.
@@ -325,8 +337,9 @@ class Activity:
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A connection for reports; raises :class:`ActivityUnavailable` if there is none."""
-        with store_connection(self.path, self.problem, ActivityUnavailable,
-                              "activity store") as connection:  # fmt: skip
+        with store_connection(
+            self.path, self.problem, ActivityUnavailable, "activity store"
+        ) as connection:
             yield connection
 
 

@@ -33,6 +33,9 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+
+from indexer import AUDIENCES, readers_of
 
 from .clients import client_address, client_id
 from .config import ROLES, Config
@@ -40,8 +43,8 @@ from .errors import Forbidden, Unauthorized, Unavailable, wants_json
 from .services import services
 from .signins import SignInLimited, SignIns, SignInsUnavailable
 
-PUBLIC = frozenset({"public"})
-EVERYTHING = frozenset({"public", "internal"})
+PUBLIC = readers_of("public")
+EVERYTHING = frozenset(AUDIENCES)
 ROLE_AUDIENCES = {
     "anonymous": PUBLIC,
     "tier1": PUBLIC,
@@ -206,7 +209,7 @@ def init_app(app: Flask) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     """Sign in with an API token so the browser sees what the token's role may see.
     Failed attempts are limited per client address: 429, with Retry-After."""
     if request.method == "GET":
@@ -250,7 +253,7 @@ def safe_next(target: str) -> str:
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """Sign out: the session ends on the server, so copies of the cookie stop working too."""
     session_id = session.get("sid")
     session.clear()

@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from indexer import ARTICLE_TYPES, AUDIENCES, DEFAULT_AUDIENCE
+
 from . import logs
 from .config import Config, ConfigError, load_config
 
@@ -116,8 +118,13 @@ def index(kb_dir: Path | None, index_dir: Path | None, rebuild: bool) -> None:
 @click.option(
     "--watch/--no-watch", default=None, help="Index changes as files are saved [KB_WATCH]."
 )
-def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: int | None,
-          watch: bool | None) -> None:  # fmt: skip
+def serve(
+    kb_dir: Path | None,
+    index_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    watch: bool | None,
+) -> None:
     """Serve the search UI and API with a production WSGI server (waitress)."""
     import waitress
 
@@ -142,8 +149,9 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
         syncer = Syncer(indexer, every=config.sync_interval)
         if config.sync_interval:
             syncer.start()
-    services = Services(KnowledgeBase(indexer.storage, config.kb_dir), indexer, watcher,
-                        syncer=syncer)  # fmt: skip
+    services = Services(
+        KnowledgeBase(indexer.storage, config.kb_dir), indexer, watcher, syncer=syncer
+    )
     app = create_app(config, services)
     log.info("serving %s on http://%s:%d", config.kb_dir, config.host, config.port)
     # a supervisor's SIGTERM stops waitress as Ctrl-C does: requests in flight are answered
@@ -158,11 +166,18 @@ def serve(kb_dir: Path | None, index_dir: Path | None, host: str | None, port: i
         # slowly or not at all costs a connection, not a thread; poll(), unlike select(),
         # has no 1,024-descriptor ceiling. Forwarding headers reach the app, which believes
         # only trusted_proxy's (clients.py).
-        waitress.serve(app, host=config.host, port=config.port, threads=config.threads,
-                       connection_limit=config.connection_limit,
-                       channel_timeout=config.idle_timeout, cleanup_interval=5,
-                       asyncore_use_poll=True, ident="kb-search",
-                       clear_untrusted_proxy_headers=False)  # fmt: skip
+        waitress.serve(
+            app,
+            host=config.host,
+            port=config.port,
+            threads=config.threads,
+            connection_limit=config.connection_limit,
+            channel_timeout=config.idle_timeout,
+            cleanup_interval=5,
+            asyncore_use_poll=True,
+            ident="kb-search",
+            clear_untrusted_proxy_headers=False,
+        )
     finally:
         services.close()
 
@@ -187,8 +202,12 @@ def watch(kb_dir: Path | None, index_dir: Path | None) -> None:
 
 @main.command()
 @kb_options
-@click.option("--every", type=click.IntRange(min=0), metavar="N",
-              help="Keep pulling every N seconds until stopped; 0: once [KB_SYNC_INTERVAL].")  # fmt: skip
+@click.option(
+    "--every",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Keep pulling every N seconds until stopped; 0: once [KB_SYNC_INTERVAL].",
+)
 def sync(kb_dir: Path | None, index_dir: Path | None, every: int | None) -> None:
     """Pull the kb folder's git clone from its remote and index what changed (replicas)."""
     from indexer import Syncer, SyncError, sync_clone
@@ -215,21 +234,27 @@ def sync(kb_dir: Path | None, index_dir: Path | None, every: int | None) -> None
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option(
     "--audience",
-    type=click.Choice(["public", "internal"]),
-    default="internal",
+    type=click.Choice(AUDIENCES),
+    default=DEFAULT_AUDIENCE,
     show_default=True,
     help="Search as someone who may see this audience (internal includes public).",
 )
-def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: bool, limit: int,
-           audience: str) -> None:  # fmt: skip
+def search(
+    kb_dir: Path | None,
+    index_dir: Path | None,
+    query: str,
+    as_json: bool,
+    limit: int,
+    audience: str,
+) -> None:
     """Search the index from the terminal."""
     import html
     import re
 
-    from indexer import IndexStorage, IndexUnavailable, KnowledgeBase, SearchRequest
+    from indexer import IndexStorage, IndexUnavailable, KnowledgeBase, SearchRequest, readers_of
 
     config = _config(kb_dir=kb_dir, index_dir=index_dir)
-    audiences = frozenset({"public"} if audience == "public" else {"public", "internal"})
+    audiences = readers_of(audience)
     try:
         results = KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir).search(
             SearchRequest(q=query, audiences=audiences, limit=limit)
@@ -241,8 +266,12 @@ def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: boo
             {"id": h.id, "title": h.title, "path": h.path, "score": h.score, "snippet": h.snippet}
             for h in results.hits
         ]
-        answer = {"query": query, "total": results.total, "did_you_mean": results.corrected_query,
-                  "results": hits}  # fmt: skip
+        answer = {
+            "query": query,
+            "total": results.total,
+            "did_you_mean": results.corrected_query,
+            "results": hits,
+        }
         click.echo(json.dumps(answer, indent=2))
         return
     click.echo(f"{results.total} results for {query!r} ({results.took_ms} ms)")
@@ -256,8 +285,14 @@ def search(kb_dir: Path | None, index_dir: Path | None, query: str, as_json: boo
 
 @main.command()
 @kb_option
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: one object with every finding, for tools.")  # fmt: skip
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object with every finding, for tools.",
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def lint(kb_dir: Path | None, output: str, paths: tuple[Path, ...]) -> None:
     """Check articles (default: all) for front matter, links, headings, review dates and
@@ -279,19 +314,31 @@ def lint(kb_dir: Path | None, output: str, paths: tuple[Path, ...]) -> None:
     report = run_lint(root, wanted)
     took = time.perf_counter() - started
     if output == "json":
-        click.echo(json.dumps({
-            "files": report.files, "errors": report.errors, "warnings": report.warnings,
-            "seconds": round(took, 3),
-            "findings": [vars(f) for f in report.findings],
-        }, indent=2))  # fmt: skip
+        click.echo(
+            json.dumps(
+                {
+                    "files": report.files,
+                    "errors": report.errors,
+                    "warnings": report.warnings,
+                    "seconds": round(took, 3),
+                    "findings": [vars(f) for f in report.findings],
+                },
+                indent=2,
+            )
+        )
     else:
         for finding in report.findings:
             colour = "red" if finding.severity == "error" else "yellow"
-            click.echo(f"{config.kb_dir / finding.path}:{finding.line}: "
-                       f"{click.style(finding.severity, fg=colour)} [{finding.rule}] "
-                       f"{finding.message}")  # fmt: skip
-        click.echo(f"{report.errors} errors, {report.warnings} warnings in {report.files} "
-                   f"files ({took:.1f} s)", err=True)  # fmt: skip
+            click.echo(
+                f"{config.kb_dir / finding.path}:{finding.line}: "
+                f"{click.style(finding.severity, fg=colour)} [{finding.rule}] "
+                f"{finding.message}"
+            )
+        click.echo(
+            f"{report.errors} errors, {report.warnings} warnings in {report.files} "
+            f"files ({took:.1f} s)",
+            err=True,
+        )
     if report.errors:
         raise SystemExit(1)
 
@@ -313,8 +360,13 @@ def schema(out: Path | None) -> None:
 
 @main.command()
 @kb_option
-@click.option("--type", "article_type", type=click.Choice(["resolution", "config-note"]),
-              default="resolution", show_default=True)  # fmt: skip
+@click.option(
+    "--type",
+    "article_type",
+    type=click.Choice(ARTICLE_TYPES),
+    default="resolution",
+    show_default=True,
+)
 @click.option("--dir", "folder", default="", help="Folder inside the KB, e.g. windows.")
 @click.argument("title")
 def new(kb_dir: Path | None, article_type: str, folder: str, title: str) -> None:
@@ -332,8 +384,13 @@ def new(kb_dir: Path | None, article_type: str, folder: str, title: str) -> None
 @main.command()
 @kb_option
 @click.option("--out", type=click.Path(path_type=Path), default=Path("site"), show_default=True)
-@click.option("--audience", type=click.Choice(["public", "internal"]), default="public",
-              show_default=True, help="internal: every article; public: only public ones.")  # fmt: skip
+@click.option(
+    "--audience",
+    type=click.Choice(AUDIENCES),
+    default="public",
+    show_default=True,
+    help="internal: every article; public: only public ones.",
+)
 def export(kb_dir: Path | None, out: Path, audience: str) -> None:
     """Build a static site (MkDocs) of the articles an audience may read."""
     from indexer import ExportError, export_site

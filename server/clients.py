@@ -54,9 +54,12 @@ class TrustedProxy:
             return self.forwarded(environ, start_response)
         if not self.warned and "HTTP_X_FORWARDED_FOR" in environ:
             self.warned = True  # once: a client can send the header too
-            log.warning("X-Forwarded-For from %s ignored: it is not in trusted_proxy. Behind "
-                        "a proxy, set KB_TRUSTED_PROXY to its address, or every client counts "
-                        "as that one address in limits and logs", peer)  # fmt: skip
+            log.warning(
+                "X-Forwarded-For from %s ignored: it is not in trusted_proxy. Behind "
+                "a proxy, set KB_TRUSTED_PROXY to its address, or every client counts "
+                "as that one address in limits and logs",
+                peer,
+            )
         for name in FORWARDING:
             environ.pop(name, None)
         return self.app(environ, start_response)

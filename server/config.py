@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer import Indexer
+from indexer import AUDIENCES, DEFAULT_AUDIENCE, Indexer
 
 from .clients import proxy_networks
 
 ROLES = ("tier1", "tier2", "author", "admin")
-AUDIENCES = ("public", "internal")
 CONFIG_FILE_ENV = "KB_CONFIG"
 DEFAULT_CONFIG_FILE = "kb.toml"
 
@@ -58,7 +57,7 @@ class Config:
         30, "Seconds `kb serve` keeps a connection that sends nothing (an idle keep-alive)."
     )
     default_audience: str = _setting(
-        "internal", "Audience of articles whose front matter has none: public or internal."
+        DEFAULT_AUDIENCE, "Audience of articles whose front matter has none: public or internal."
     )
     tokens: str = _setting(
         "",

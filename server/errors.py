@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from indexer import IndexUnavailable, SearchRequestError
@@ -62,15 +63,15 @@ def error_response(status: int, message: str) -> tuple[Response | str, int]:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
-    def handle_api_error(error: ApiError):  # type: ignore[no-untyped-def]
+    def handle_api_error(error: ApiError) -> ResponseReturnValue:
         return error_response(error.status, error.message)
 
     @app.errorhandler(SearchRequestError)
-    def handle_bad_search(error: SearchRequestError):  # type: ignore[no-untyped-def]
+    def handle_bad_search(error: SearchRequestError) -> ResponseReturnValue:
         return error_response(400, str(error))
 
     @app.errorhandler(IndexUnavailable)
-    def handle_no_index(error: IndexUnavailable):  # type: ignore[no-untyped-def]
+    def handle_no_index(error: IndexUnavailable) -> ResponseReturnValue:
         log.warning("index unavailable: %s", error)
         watcher = app.extensions["kb"].watcher
         if watcher is not None:
@@ -81,10 +82,10 @@ def register_error_handlers(app: Flask) -> None:
         return response, status, {"Retry-After": "5"}
 
     @app.errorhandler(HTTPException)
-    def handle_http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def handle_http_error(error: HTTPException) -> ResponseReturnValue:
         return error_response(error.code or 500, error.description or error.name)
 
     @app.errorhandler(Exception)
-    def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def handle_unexpected(error: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "Something went wrong on our side; it has been logged.")

@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, request, url_for
 
+from indexer import FIELDS, LIST_FACETS, Field, SearchRequest
+
 
 def permalink(article_id: str, anchor: str = "") -> str:
     """The absolute, stable URL of an article, for tickets and chat."""
@@ -39,8 +41,13 @@ def ago(value: str | None, now: dt.datetime | None = None) -> str:
     seconds = ((now or dt.datetime.now(dt.UTC)) - when).total_seconds()
     if seconds < 60:
         return "just now"
-    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("day", 86_400),
-                       ("hour", 3_600), ("minute", 60)):  # fmt: skip
+    for unit, size in (
+        ("year", 31_536_000),
+        ("month", 2_592_000),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+    ):
         if seconds >= size:
             count = int(seconds // size)
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
@@ -52,17 +59,20 @@ def day(value: str | None) -> str:
     return when.date().isoformat() if when else ""
 
 
+_LIST_PARAMS = frozenset(facet.param for facet in LIST_FACETS)
+
+
 def url_with(**changes: Any) -> str:
     """The current page's URL with some query parameters set, toggled or removed.
 
-    ``None`` removes a parameter; for the list parameters ``system`` and ``tag`` a value is
-    toggled. Changing any filter goes back to page 1.
+    ``None`` removes a parameter; for a list facet's parameter (``system``, ``tag``) a value
+    is toggled. Changing any filter goes back to page 1.
     """
     args = request.args.to_dict(flat=False)
     for name, value in changes.items():
         if value is None:
             args.pop(name, None)
-        elif name in ("system", "tag"):
+        elif name in _LIST_PARAMS:
             values = args.get(name, [])
             args[name] = [v for v in values if v != value] if value in values else [*values, value]
         else:
@@ -70,7 +80,26 @@ def url_with(**changes: Any) -> str:
     if "page" not in changes:
         args.pop("page", None)
     args.pop("fragment", None)
-    return url_for(request.endpoint or "search.index", **request.view_args or {}, **args)
+    url_values: dict[str, Any] = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint or "search.index", **url_values)
+
+
+FACET_FIELDS = tuple(field for field in FIELDS if field.facet)
+
+
+def facet_filters(search: SearchRequest) -> list[tuple[Field, list[str]]]:
+    """Each facet beside the results, with the values ``search`` filters it by (a choice
+    facet, type, takes one value; a list facet several)."""
+    asked = dict(search.filters)
+    return [
+        (
+            facet,
+            ([search.type] if search.type else [])
+            if facet.kind == "choice"
+            else list(asked.get(facet.name, ())),
+        )
+        for facet in FACET_FIELDS
+    ]
 
 
 def today() -> str:
@@ -80,5 +109,10 @@ def today() -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(ago=ago, day=day)
     app.jinja_env.globals.update(
-        permalink=permalink, url_with=url_with, today=today, edit_link=edit_link
+        permalink=permalink,
+        url_with=url_with,
+        today=today,
+        edit_link=edit_link,
+        facet_filters=facet_filters,
+        list_facets=LIST_FACETS,
     )

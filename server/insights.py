@@ -62,9 +62,10 @@ def charts(connection: sqlite3.Connection, period: Period) -> list[str]:
         period,
     )
     clicks = _per_day(
-        connection, "SELECT date(at, 'unixepoch'), count(*) FROM clicks WHERE at >= ? GROUP BY 1",
+        connection,
+        "SELECT date(at, 'unixepoch'), count(*) FROM clicks WHERE at >= ? GROUP BY 1",
         period,
-    )  # fmt: skip
+    )
     votes = _per_day(
         connection,
         "SELECT date(at, 'unixepoch'), sum(helpful), count(*) - sum(helpful) FROM feedback "
@@ -78,14 +79,24 @@ def charts(connection: sqlite3.Connection, period: Period) -> list[str]:
         return [int(found.get(key, (0, 0))[index] or 0) for key in keys]
 
     return [
-        daily_chart(days, [Series("Searches", column(searches, 0), "s-searches"),
-                           Series("No results", column(searches, 1), "s-zero"),
-                           Series("Result clicks", column(clicks, 0), "s-clicks")],
-                    title="Searches per day"),
-        daily_chart(days, [Series("Helpful", column(votes, 0), "s-helpful"),
-                           Series("Not helpful", column(votes, 1), "s-unhelpful")],
-                    title="Feedback per day"),
-    ]  # fmt: skip
+        daily_chart(
+            days,
+            [
+                Series("Searches", column(searches, 0), "s-searches"),
+                Series("No results", column(searches, 1), "s-zero"),
+                Series("Result clicks", column(clicks, 0), "s-clicks"),
+            ],
+            title="Searches per day",
+        ),
+        daily_chart(
+            days,
+            [
+                Series("Helpful", column(votes, 0), "s-helpful"),
+                Series("Not helpful", column(votes, 1), "s-unhelpful"),
+            ],
+            title="Feedback per day",
+        ),
+    ]
 
 
 _QUERY_REPORT = """
@@ -146,16 +157,30 @@ def _titles(kb: KnowledgeBase, ids: list[str]) -> dict[str, str]:
 def articles(connection: sqlite3.Connection, kb: KnowledgeBase, period: Period) -> Table:
     """Click-through and feedback per article that appeared in results or got votes."""
     sources = ", ".join(f"'{s}'" for s in PAGE_SOURCES)
-    shown = dict(connection.execute(
-        f"SELECT j.value, count(*) FROM searches s, json_each(s.shown) j "
-        f"WHERE s.at >= ? AND s.source IN ({sources}) GROUP BY j.value", (period.start,)))  # fmt: skip
-    clicked = dict(connection.execute(
-        "SELECT article_id, count(*) FROM clicks WHERE at >= ? GROUP BY 1", (period.start,)))  # fmt: skip
-    votes = {a: (y, n) for a, y, n in connection.execute(
-        "SELECT article_id, sum(helpful), count(*) - sum(helpful) FROM feedback "
-        "WHERE at >= ? GROUP BY 1", (period.start,))}  # fmt: skip
-    ids = sorted(set(shown) | set(clicked) | set(votes),
-                 key=lambda a: (-clicked.get(a, 0), -shown.get(a, 0), a))  # fmt: skip
+    shown = dict(
+        connection.execute(
+            f"SELECT j.value, count(*) FROM searches s, json_each(s.shown) j "
+            f"WHERE s.at >= ? AND s.source IN ({sources}) GROUP BY j.value",
+            (period.start,),
+        )
+    )
+    clicked = dict(
+        connection.execute(
+            "SELECT article_id, count(*) FROM clicks WHERE at >= ? GROUP BY 1", (period.start,)
+        )
+    )
+    votes = {
+        a: (y, n)
+        for a, y, n in connection.execute(
+            "SELECT article_id, sum(helpful), count(*) - sum(helpful) FROM feedback "
+            "WHERE at >= ? GROUP BY 1",
+            (period.start,),
+        )
+    }
+    ids = sorted(
+        set(shown) | set(clicked) | set(votes),
+        key=lambda a: (-clicked.get(a, 0), -shown.get(a, 0), a),
+    )
     titles = _titles(kb, ids)
     rows = []
     for article_id in ids:
@@ -189,15 +214,20 @@ def least_helpful(connection: sqlite3.Connection, kb: KnowledgeBase, period: Per
     )
 
 
-def review(kb: KnowledgeBase, entries: list[CatalogueEntry], stale_days: int,
-           today: dt.date) -> Table:  # fmt: skip
+def review(
+    kb: KnowledgeBase, entries: list[CatalogueEntry], stale_days: int, today: dt.date
+) -> Table:
     """Articles past their review date, then those unchanged for ``stale_days``."""
     stale_before = (today - dt.timedelta(days=stale_days)).isoformat()
-    overdue = sorted((e for e in entries if e.review_by and e.review_by < today.isoformat()),
-                     key=lambda e: e.review_by)  # fmt: skip
+    overdue = sorted(
+        (e for e in entries if e.review_by and e.review_by < today.isoformat()),
+        key=lambda e: e.review_by,
+    )
     flagged = {e.id for e in overdue}
-    stale = sorted((e for e in entries if e.updated and e.updated[:10] < stale_before
-                    and e.id not in flagged), key=lambda e: e.updated)  # fmt: skip
+    stale = sorted(
+        (e for e in entries if e.updated and e.updated[:10] < stale_before and e.id not in flagged),
+        key=lambda e: e.updated,
+    )
     listed = [("review overdue", e) for e in overdue] + [("not changed", e) for e in stale]
     titles = _titles(kb, [e.id for _, e in listed[:ROW_LIMIT]])
     return Table(
@@ -227,8 +257,9 @@ def owners(entries: list[CatalogueEntry], stale_days: int, today: dt.date) -> Ta
     )
 
 
-def build(activity: Activity, kb: KnowledgeBase, days: int, stale_days: int,
-          only: str | None = None) -> tuple[list[Table], list[str]]:  # fmt: skip
+def build(
+    activity: Activity, kb: KnowledgeBase, days: int, stale_days: int, only: str | None = None
+) -> tuple[list[Table], list[str]]:
     """Every report (or just ``only``) and the charts, for a period ending today."""
     period = Period(days, dt.datetime.fromtimestamp(time.time(), dt.UTC).date())
     entries = kb.catalogue(EVERYTHING)
@@ -248,8 +279,14 @@ def build(activity: Activity, kb: KnowledgeBase, days: int, stale_days: int,
 
 
 REPORT_SLUGS = (
-    "top-queries", "zero-results", "no-clicks", "articles", "least-helpful", "review", "owners",
-)  # fmt: skip
+    "top-queries",
+    "zero-results",
+    "no-clicks",
+    "articles",
+    "least-helpful",
+    "review",
+    "owners",
+)
 
 
 def to_csv(table: Table) -> str:

@@ -71,8 +71,13 @@ class StructuredFormatter(logging.Formatter):
         when = dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds")
         message = record.getMessage()
         if self.as_json:
-            entry = {"ts": when, "level": record.levelname, "logger": record.name,
-                     "message": message, **fields}  # fmt: skip
+            entry = {
+                "ts": when,
+                "level": record.levelname,
+                "logger": record.name,
+                "message": message,
+                **fields,
+            }
             if record.exc_info:
                 entry["exception"] = self.formatException(record.exc_info)
             # JSON escapes every control character; ensure_ascii also U+2028, U+2029 and the
@@ -123,14 +128,24 @@ def init_app(app: Flask, on_finished: Sequence[RequestObserver] = ()) -> None:
         for observe in on_finished:
             observe(request.method, route, response.status_code, seconds)
         REQUEST_LOG.info(
-            "%s %s %d", request.method, request.path, response.status_code,
-            extra={"fields": {
-                "method": request.method, "path": request.path, "route": route,
-                "status": response.status_code, "ms": round(seconds * 1000, 1),
-                "bytes": response.calculate_content_length() or 0,
-                "role": current_principal().role, "request_id": g.get("request_id", ""),
-                "remote": client_address(), "query_chars": len(request.query_string),
-                "pid": os.getpid(),
-            }},
-        )  # fmt: skip
+            "%s %s %d",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "route": route,
+                    "status": response.status_code,
+                    "ms": round(seconds * 1000, 1),
+                    "bytes": response.calculate_content_length() or 0,
+                    "role": current_principal().role,
+                    "request_id": g.get("request_id", ""),
+                    "remote": client_address(),
+                    "query_chars": len(request.query_string),
+                    "pid": os.getpid(),
+                }
+            },
+        )
         return response

@@ -61,18 +61,25 @@ class IndexCollector(Collector):
             yield _gauge("kb_index_documents", "Articles in the served index.", stats["documents"])
             size = _folder_bytes(found.kb.storage.index_dir / stats["generation"])
             yield _gauge("kb_index_size_bytes", "Size of the served index on disk.", size)
-        yield _gauge("kb_index_problem_files", "Article files that could not be indexed.",
-                     len(found.problems()))  # fmt: skip
+        yield _gauge(
+            "kb_index_problem_files",
+            "Article files that could not be indexed.",
+            len(found.problems()),
+        )
         if found.watcher is not None:
             watcher = found.watcher
-            yield _gauge("kb_index_lag_seconds",
-                         "How long the oldest change not yet in the index has waited.",
-                         watcher.lag)  # fmt: skip
-            yield _gauge("kb_index_pending_changes", "Changed files waiting to be indexed.",
-                         watcher.pending)  # fmt: skip
+            yield _gauge(
+                "kb_index_lag_seconds",
+                "How long the oldest change not yet in the index has waited.",
+                watcher.lag,
+            )
+            yield _gauge(
+                "kb_index_pending_changes", "Changed files waiting to be indexed.", watcher.pending
+            )
             yield _gauge("kb_indexer_up", "1 while the indexing thread runs.", watcher.alive)
-            failed = CounterMetricFamily("kb_index_write_failures",
-                                         "Index writes that failed (each is retried).")  # fmt: skip
+            failed = CounterMetricFamily(
+                "kb_index_write_failures", "Index writes that failed (each is retried)."
+            )
             failed.add_metric([], watcher.writes_failed)
             yield failed
 
@@ -93,21 +100,35 @@ class Metrics:
 
     def __init__(self, found: Services) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("kb_http_requests", "HTTP requests answered, by route and status.",
-                                ["method", "route", "status"], registry=self.registry)  # fmt: skip
-        self.latency = Histogram("kb_http_request_duration_seconds",
-                                 "Time to answer a request, by route.", ["route"],
-                                 buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
-        self.errors = Counter("kb_http_server_errors",
-                              "Requests answered with a 5xx status, by route.", ["route"],
-                              registry=self.registry)  # fmt: skip
+        self.requests = Counter(
+            "kb_http_requests",
+            "HTTP requests answered, by route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "kb_http_request_duration_seconds",
+            "Time to answer a request, by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "kb_http_server_errors",
+            "Requests answered with a 5xx status, by route.",
+            ["route"],
+            registry=self.registry,
+        )
         if found.syncer is not None:
-            self.synced = Gauge("kb_sync_last_success_timestamp_seconds",
-                                "When the git clone was last pulled and indexed (unix time).",
-                                multiprocess_mode="max", registry=self.registry)  # fmt: skip
-            self.sync_failures = Counter("kb_sync_failures",
-                                         "Pulls of the git clone that failed.",
-                                         registry=self.registry)  # fmt: skip
+            self.synced = Gauge(
+                "kb_sync_last_success_timestamp_seconds",
+                "When the git clone was last pulled and indexed (unix time).",
+                multiprocess_mode="max",
+                registry=self.registry,
+            )
+            self.sync_failures = Counter(
+                "kb_sync_failures", "Pulls of the git clone that failed.", registry=self.registry
+            )
             found.syncer.listeners.append(self.observe_sync)
         if os.environ.get(MULTIPROCESS_DIR):
             self.exposed = CollectorRegistry()  # the instruments' files, every worker's

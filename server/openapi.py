@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 description of the JSON API, served at ``/api/openapi.json``.
 
-Written by hand, next to the views, and kept true by ``tests/server/test_openapi.py``: every
-``/api`` route must be described (and nothing else), and real responses must validate
-against the schemas below.
+Written by hand, next to the views, and kept true by ``tests/server/test_openapi.py``: the
+described operations must be exactly the app's ``/api`` routes and ``/healthz``, and real
+responses must validate against the schemas below. What names article fields (hits' facets,
+an article's details, the facet filters) is generated from the field registry.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from flask import url_for
 
-from indexer import FORM_KINDS, MATCHES
+from indexer import AUDIENCES, DETAILS, FORM_KINDS, LIST_FACETS, MATCHES, Field
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -33,6 +34,12 @@ INTEGER = {"type": "integer"}
 NUMBER = {"type": "number"}
 STRINGS = {"type": "array", "items": STRING}
 SUMMARIES = {"type": "array", "items": {"$ref": "#/components/schemas/ArticleSummary"}}
+
+
+def _field(field: Field) -> dict[str, Any]:
+    """An article field's value in JSON: a list field's values, or one string."""
+    return {**(STRINGS if field.kind == "list" else STRING), "description": field.description}
+
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(error=_obj(status=INTEGER, message=STRING)),
@@ -129,8 +136,7 @@ SCHEMAS: dict[str, Any] = {
         section=_nullable(_obj(heading=STRING, anchor=STRING, url=STRING)),
         score=NUMBER,
         updated=STRING,
-        tags=STRINGS,
-        systems=STRINGS,
+        **{facet.name: _field(facet) for facet in LIST_FACETS},
         summary={**STRING, "description": "The article's opening words, plain text."},
         steps={**STRINGS, "description": "First lines of the resolution steps."},
         explain={**_ref("Explanation"), "description": "Only with explain=1."},
@@ -188,16 +194,12 @@ SCHEMAS: dict[str, Any] = {
         "allOf": [
             _ref("ArticleSummary"),
             _obj(
-                ("owner", "reviewed", "review_by", "author", "commit", "uncommitted", "extra"),
-                audience={"enum": ["public", "internal"]},
-                systems=STRINGS,
-                tags=STRINGS,
-                error_codes=STRINGS,
-                tickets=STRINGS,
-                aliases=STRINGS,
-                owner=STRING,
-                reviewed=STRING,
-                review_by=STRING,
+                (
+                    *(detail.name for detail in DETAILS if detail.kind != "list"),
+                    *("author", "commit", "uncommitted", "extra"),
+                ),
+                audience={"enum": list(AUDIENCES)},
+                **{detail.name: _field(detail) for detail in DETAILS},
                 author=_nullable(STRING),
                 commit=_nullable(STRING),
                 uncommitted={"type": ["boolean", "null"]},
@@ -335,14 +337,17 @@ PATHS: dict[str, Any] = {
                         "the type facet (article: no type given); others match nothing",
                     )
                 ),
-                {
-                    **_query("system", "Only articles for these systems (repeat)", STRINGS),
-                    "explode": True,
-                },
-                {
-                    **_query("tag", "Only articles with these tags (repeat)", STRINGS),
-                    "explode": True,
-                },
+                *(
+                    {
+                        **_query(
+                            facet.param,
+                            f"Only articles with every one of these {facet.label.lower()} (repeat)",
+                            STRINGS,
+                        ),
+                        "explode": True,
+                    }
+                    for facet in LIST_FACETS
+                ),
                 _or_empty(
                     _query(
                         "sort", "Order", {"enum": ["relevance", "updated"], "default": "relevance"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from indexer import SearchRequest, half_typed
+from indexer import LIST_FACETS, SearchRequest, half_typed
 
 from .auth import Principal
 from .errors import BadRequest
@@ -49,8 +49,11 @@ def search_request(
         page=_int(args, "page", 1),
         limit=_int(args, "limit", limit),
         type=args.get("type", "").strip() or None,
-        systems=tuple(v for v in args.getlist("system") if v.strip()),
-        tags=tuple(v for v in args.getlist("tag") if v.strip()),
+        filters=tuple(
+            (facet.name, values)
+            for facet in LIST_FACETS
+            if (values := tuple(v for v in args.getlist(facet.param) if v.strip()))
+        ),
         sort=args.get("sort", "relevance").strip() or "relevance",
         prefix=half_typed(query),
     )

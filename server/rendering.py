@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from flask import request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from indexer import STEPS_HEADING, ArticleRecord, BoundedCache, RenderedBody, render
+from indexer import ArticleRecord, BoundedCache, RenderedBody, render
 
 from .services import services
 
@@ -47,18 +47,27 @@ def render_article(article: ArticleRecord, audiences: frozenset[str]) -> Rendere
     return body
 
 
-_H2 = re.compile(r"(?=<h2[\s>])")
-_HEADING_TEXT = re.compile(r"<h2[^>]*>(.*?)</h2>", re.S)
-_TAG = re.compile(r"<[^>]+>")
+_HEADING = re.compile(r"(?=<h[1-6][\s>])")
+_LEVEL_AND_ID = re.compile(r'<h([1-6])\b[^>]*?\bid="([^"]*)"')
 
 
-def fix_first(html: str) -> tuple[Markup, Markup]:
-    """Split rendered HTML into the section with the fix (Resolution, Workaround...) and the
-    rest, so tier 1 reads the steps before the background."""
-    chunks = _H2.split(html)
-    for index, chunk in enumerate(chunks):
-        heading = _HEADING_TEXT.match(chunk)
-        if heading and STEPS_HEADING.search(_TAG.sub("", heading[1])):
-            rest = "".join(chunks[:index] + chunks[index + 1 :])
-            return Markup(chunk), Markup(rest)
+def fix_first(html: str, steps_anchor: str) -> tuple[Markup, Markup]:
+    """Split rendered HTML into the section with the fix and the rest, so tier 1 reads the
+    steps before the background. Which section that is was decided when the article was
+    indexed (``steps_anchor``, the heading its steps came from); here it is only cut out,
+    with its subsections, by the heading's id."""
+    chunks = _HEADING.split(html)
+    for start, chunk in enumerate(chunks):
+        heading = _LEVEL_AND_ID.match(chunk)
+        if steps_anchor and heading and heading[2] == escape(steps_anchor):
+            end = start + 1
+            while end < len(chunks) and not _ends_section(chunks[end], heading[1]):
+                end += 1
+            rest = "".join(chunks[:start] + chunks[end:])
+            return Markup("".join(chunks[start:end])), Markup(rest)
     return Markup(""), Markup(html)
+
+
+def _ends_section(chunk: str, level: str) -> bool:
+    """Whether ``chunk`` opens with a heading at ``level`` or above."""
+    return chunk.startswith("<h") and chunk[2] <= level

@@ -72,8 +72,12 @@ def _key(session_id: str) -> str:
 class SignIns:
     """The live sessions, in the activity file."""
 
-    def __init__(self, path: Path, lifetime_seconds: float = LIFETIME_SECONDS,
-                 idle_seconds: float = IDLE_SECONDS) -> None:  # fmt: skip
+    def __init__(
+        self,
+        path: Path,
+        lifetime_seconds: float = LIFETIME_SECONDS,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.path = Path(path)
         self.lifetime_seconds = lifetime_seconds
         self.idle_seconds = idle_seconds
@@ -162,6 +166,7 @@ class SignIns:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        with store_connection(self.path, self.problem, SignInsUnavailable,
-                              "sign-in store") as connection:  # fmt: skip
+        with store_connection(
+            self.path, self.problem, SignInsUnavailable, "sign-in store"
+        ) as connection:
             yield connection

@@ -170,8 +170,11 @@ def push_changes(author: Path, word: str) -> dict[str, str]:
     """Commit a new article, an edited one (both carrying ``word``) and a deleted one, and push
     them; the ids involved, by what happened to them."""
     new_id = f"KB-{word.upper()}"
-    write(author / "kb", f"new/{word}.md",
-          f"---\nid: {new_id}\ntitle: New {word}\naudience: public\n---\n{word}\n")  # fmt: skip
+    write(
+        author / "kb",
+        f"new/{word}.md",
+        f"---\nid: {new_id}\ntitle: New {word}\naudience: public\n---\n{word}\n",
+    )
     edited = author / "kb/email/outlook-prompt.md"
     edited.write_text(edited.read_text() + f"\nAlso try {word}.\n")
     (author / "kb/printing/spooler.md").unlink()

@@ -108,8 +108,13 @@ class Browser:
         self.headers = dict(headers or {})
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> Reply:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         sent = self.headers | (headers or {})
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -133,12 +138,17 @@ class Browser:
         return self.request("GET", path)
 
     def post_form(self, path: str, values: dict[str, str]) -> Reply:
-        return self.request("POST", path, urlencode(values).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        return self.request(
+            "POST",
+            path,
+            urlencode(values).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
 
     def post_json(self, path: str, body: Any) -> Reply:
-        return self.request("POST", path, json.dumps(body).encode(),
-                            {"Content-Type": "application/json"})  # fmt: skip
+        return self.request(
+            "POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
 
     def submit(self, page_path: str, action: str, **values: str) -> Reply:
         """Open ``page_path`` and send its form posting to ``action``, as a person would."""

@@ -6,8 +6,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from indexer import ArticleRecord, Explanation, Hit, SearchResults, TermPart
+from indexer import DETAILS, ArticleRecord, Explanation, Hit, SearchResults, TermPart
 
 from ..auth import current_principal
 from ..errors import BadRequest, Forbidden, Unauthorized
@@ -21,7 +22,7 @@ from ..services import services
 from ..tracking import log_search
 
 if TYPE_CHECKING:
-    from indexer.explain import FormPart
+    from indexer.search.explain import FormPart
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -75,7 +76,7 @@ def _form_json(form: FormPart) -> dict[str, Any]:
 
 
 def explain_json(explanation: Explanation) -> dict[str, Any]:
-    """How a hit's score is made (see indexer/explain.py); every score is what that part
+    """How a hit's score is made (see indexer/search/explain.py); every score is what that part
     added, so they add up to the hit's."""
     return {
         "score": _n(explanation.score),
@@ -119,8 +120,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         else None,
         "score": hit.score,
         "updated": hit.updated,
-        "tags": list(hit.tags),
-        "systems": list(hit.systems),
+        **{name: list(values) for name, values in hit.facets.items()},
         "summary": hit.summary,
         "steps": list(hit.steps),
     }
@@ -164,15 +164,16 @@ def article_summary(article: ArticleRecord) -> dict[str, Any]:
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     """Search articles: ?q=&limit=&page=&type=&system=&tag=&sort=relevance|updated&explain=1."""
     principal = current_principal()
     explain = flag(request.args, "explain")
     if explain and not principal.has(EXPLAIN_ROLE):  # as requires() answers the API
         if principal.anonymous:
             raise Unauthorized(f"Sign in with a token: explain=1 needs the {EXPLAIN_ROLE} role.")
-        raise Forbidden(f"explain=1 needs the {EXPLAIN_ROLE} role or above; you are "
-                        f"{principal.role}.")  # fmt: skip
+        raise Forbidden(
+            f"explain=1 needs the {EXPLAIN_ROLE} role or above; you are {principal.role}."
+        )
     search = search_request(request.args, principal)
     results = services().kb.search(replace(search, explain=True) if explain else search)
     log_search(results, "api")
@@ -180,7 +181,7 @@ def search():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/autocomplete")
-def autocomplete():  # type: ignore[no-untyped-def]
+def autocomplete() -> ResponseReturnValue:
     """Titles, error codes and tags for a half-typed query: ?q=outl."""
     text = request.args.get("q", "")
     found = services().kb.autocomplete(text, current_principal().audiences)
@@ -196,7 +197,7 @@ def autocomplete():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/articles/<path:ref>/related")
-def related(ref: str):  # type: ignore[no-untyped-def]
+def related(ref: str) -> ResponseReturnValue:
     """Articles like this one, among those the caller may see."""
     record = visible_article(ref, ".related")
     articles = services().kb.related(record.id, current_principal().audiences)
@@ -204,10 +205,14 @@ def related(ref: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/articles/<path:ref>/version")
-def version(ref: str):  # type: ignore[no-untyped-def]
+def version(ref: str) -> ResponseReturnValue:
     """What an open article page polls to notice that its file was saved."""
     record = visible_article(ref, ".version")
-    answer = {"id": record.id, "version": record.version, "updated": record.updated}
+    answer: dict[str, str | None] = {
+        "id": record.id,
+        "version": record.version,
+        "updated": record.updated,
+    }
     if current_principal().has("author"):  # authors also learn that a save failed to index
         problem = services().problems().get(record.path)
         answer["problem"] = str(problem) if problem else None
@@ -215,7 +220,7 @@ def version(ref: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/articles/<path:ref>")
-def article(ref: str):  # type: ignore[no-untyped-def]
+def article(ref: str) -> ResponseReturnValue:
     """One article with its metadata and rendered HTML; old names redirect."""
     principal = current_principal()
     record = visible_article(ref, ".article")
@@ -227,14 +232,12 @@ def article(ref: str):  # type: ignore[no-untyped-def]
         article_summary(record)
         | {
             "audience": record.audience,
-            "systems": list(record["systems"] or ()),
-            "tags": list(record["tags"] or ()),
-            "error_codes": list(record["error_codes"] or ()),
-            "tickets": list(record.tickets),
-            "aliases": list(record["aliases"] or ()),
-            "owner": record["owner"],
-            "reviewed": record["reviewed"],
-            "review_by": record["review_by"],
+            **{
+                detail.name: list(record[detail.name] or ())
+                if detail.kind == "list"
+                else record[detail.name]
+                for detail in DETAILS
+            },
             "author": record["author"],
             "commit": record["commit"],
             "uncommitted": record["uncommitted"],
@@ -268,7 +271,7 @@ def _text(body: dict[str, Any], name: str) -> str:
 
 
 @bp.post("/suggest")
-def suggest():  # type: ignore[no-untyped-def]
+def suggest() -> ResponseReturnValue:
     """Articles most likely to resolve a ticket: {"subject": ..., "description": ...}."""
     body = _json_object()
     subject, description = _text(body, "subject"), _text(body, "description")
@@ -282,7 +285,7 @@ def suggest():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/articles/<path:ref>/feedback")
-def feedback(ref: str):  # type: ignore[no-untyped-def]
+def feedback(ref: str) -> ResponseReturnValue:
     """Was this article helpful? {"helpful": true|false, "comment": "..."}; one vote each."""
     record = visible_article(ref, ".feedback")
     body = _json_object()
@@ -294,13 +297,13 @@ def feedback(ref: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 description of this API."""
     return jsonify(document(current_app.config["KB"].base_url.rstrip("/")))
 
 
 @bp.get("/tickets/<path:ticket>")
-def ticket(ticket: str):  # type: ignore[no-untyped-def]
+def ticket(ticket: str) -> ResponseReturnValue:
     """Articles whose front matter names this ticket."""
     articles = services().kb.by_ticket(ticket, current_principal().audiences)
     return jsonify({"ticket": ticket, "articles": [article_summary(a) for a in articles]})

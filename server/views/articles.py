@@ -12,6 +12,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from indexer import article_changes, asset_file, highlight, lint_file
 
@@ -27,7 +28,7 @@ bp = Blueprint("articles", __name__)
 
 
 @bp.get("/kb/<path:ref>")
-def article(ref: str):  # type: ignore[no-untyped-def]
+def article(ref: str) -> ResponseReturnValue:
     """Show an article; ids, aliases and former paths redirect to the permalink."""
     principal = current_principal()
     record = visible_article(ref, "articles.article")
@@ -35,8 +36,13 @@ def article(ref: str):  # type: ignore[no-untyped-def]
     visitor()  # the feedback form's votes count once per browser
     body = render_article(record, principal.audiences)
     related = services().kb.related(record.id, principal.audiences)
-    return render_template("articles/article.html", article=record, body=body,
-                           related=related, author_notes=_author_notes(record.path))  # fmt: skip
+    return render_template(
+        "articles/article.html",
+        article=record,
+        body=body,
+        related=related,
+        author_notes=_author_notes(record.path),
+    )
 
 
 def _author_notes(path: str) -> dict[str, object]:
@@ -54,17 +60,18 @@ def _author_notes(path: str) -> dict[str, object]:
 
 @bp.get("/kb/<path:ref>/history")
 @requires("tier2")
-def history(ref: str):  # type: ignore[no-untyped-def]
+def history(ref: str) -> ResponseReturnValue:
     """The article's git log with diffs (tier 2: old versions may hold what is now hidden)."""
     record = visible_article(ref, "articles.history")
     changes = article_changes(current_app.config["KB"].kb_dir, record.path)
     diffs = [highlight(change.diff, "diff") for change in changes]
-    return render_template("articles/history.html", article=record,
-                           changes=list(zip(changes, diffs, strict=True)))  # fmt: skip
+    return render_template(
+        "articles/history.html", article=record, changes=list(zip(changes, diffs, strict=True))
+    )
 
 
 @bp.post("/kb/<path:ref>/feedback")
-def feedback(ref: str):  # type: ignore[no-untyped-def]
+def feedback(ref: str) -> ResponseReturnValue:
     """The article page's "Was this helpful?" form (the page's script uses the JSON API)."""
     record = visible_article(ref, "articles.article", follow=True)
     answer = request.form.get("helpful", "")
@@ -82,14 +89,14 @@ def feedback(ref: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/tickets/<path:ticket>")
-def ticket(ticket: str):  # type: ignore[no-untyped-def]
+def ticket(ticket: str) -> ResponseReturnValue:
     """The articles that resolved a ticket, with links ready to paste into it."""
     articles = services().kb.by_ticket(ticket, current_principal().audiences)
     return render_template("tickets/ticket.html", ticket=ticket.strip(), articles=articles)
 
 
 @bp.get("/kb-files/<path:relpath>")
-def asset(relpath: str):  # type: ignore[no-untyped-def]
+def asset(relpath: str) -> ResponseReturnValue:
     """An image or attachment from kb/, if an article the reader may see links to it."""
     root = current_app.config["KB"].kb_dir.resolve()
     visible = services().kb.asset_visible(relpath, current_principal().audiences)
@@ -105,7 +112,7 @@ def asset(relpath: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/problems")
 @requires("tier2")
-def problems():  # type: ignore[no-untyped-def]
+def problems() -> ResponseReturnValue:
     """Articles that could not be indexed, with file and line (they name internal files)."""
     found = sorted(services().problems().values(), key=lambda error: error.path)
     return render_template("articles/problems.html", problems=found)

@@ -9,7 +9,7 @@ Only callers who may see every article get the figures and the reasons; others (
 balancer, anonymous readers) get the status and the number of articles they may see.
 
 A gunicorn worker has no watcher of its own: it reports what ``kb watch`` publishes beside
-the index (:mod:`indexer.status`), and a writer silent for ``health_max_lag`` seconds counts
+the index (:mod:`indexer.writing.status`), and a writer silent for ``health_max_lag`` seconds counts
 as stopped.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 from indexer import IndexUnavailable, read_status
 
@@ -37,7 +38,7 @@ def _progressing(busy_seconds: float, last_error: str, max_lag: int) -> bool:
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     found = services()
     config = current_app.config["KB"]
     # this process's own watcher, or the one `kb watch` publishes beside the index
@@ -60,21 +61,28 @@ def healthz():  # type: ignore[no-untyped-def]
     if writer is None:
         pass  # no writer here or beside the index: nothing can fall behind
     elif writer.silent_for > max_lag:
-        answer |= {"status": "not indexing",
-                   "message": f"the index writer (pid {writer.pid}) has not reported for "
-                              f"{writer.silent_for:.0f} s"}  # fmt: skip
+        answer |= {
+            "status": "not indexing",
+            "message": f"the index writer (pid {writer.pid}) has not reported for "
+            f"{writer.silent_for:.0f} s",
+        }
     elif not writer.alive:
         answer |= {"status": "not indexing", "message": "the indexing thread has stopped"}
-    elif writer.lag_seconds > max_lag and _progressing(writer.busy_seconds, writer.last_error,
-                                                       max_lag):  # fmt: skip
+    elif writer.lag_seconds > max_lag and _progressing(
+        writer.busy_seconds, writer.last_error, max_lag
+    ):
         # a long batch (a large pull, heavy files) under way: still a good replica, serving
         # its last commit; every replica of a balancer gets the same pull at once
-        answer |= {"status": "indexing",
-                   "message": f"writing {writer.pending} changes, for {writer.busy_seconds:.0f} s"}  # fmt: skip
+        answer |= {
+            "status": "indexing",
+            "message": f"writing {writer.pending} changes, for {writer.busy_seconds:.0f} s",
+        }
     elif writer.lag_seconds > max_lag:
         why = f": {writer.last_error}" if writer.last_error else ""
-        answer |= {"status": "behind",
-                   "message": f"a change has waited {writer.lag_seconds:.0f} s to be indexed{why}"}  # fmt: skip
+        answer |= {
+            "status": "behind",
+            "message": f"a change has waited {writer.lag_seconds:.0f} s to be indexed{why}",
+        }
     code = 200 if answer["status"] in ("ok", "indexing") else 503
     if not current_principal().sees_everything:
         # problems, lag and times move when internal articles are edited or broken, and a

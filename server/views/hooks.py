@@ -14,6 +14,7 @@ import hmac
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from ..errors import Forbidden, NotFound
 from ..services import services
@@ -34,7 +35,7 @@ def authentic(secret: str, body: bytes, github: str | None, gitlab: str | None) 
 
 
 @bp.post("/git")
-def git():  # type: ignore[no-untyped-def]
+def git() -> ResponseReturnValue:
     """Pull from the remote and index what changed, in the background."""
     secret = current_app.config["KB"].hook_secret
     syncer = services().syncer
@@ -42,8 +43,9 @@ def git():  # type: ignore[no-untyped-def]
         raise NotFound("No git webhook here: set hook_secret to enable it.")
     body = request.get_data(cache=False)
     headers = request.headers
-    if not authentic(secret, body, headers.get("X-Hub-Signature-256"),
-                     headers.get("X-Gitlab-Token")):  # fmt: skip
+    if not authentic(
+        secret, body, headers.get("X-Hub-Signature-256"), headers.get("X-Gitlab-Token")
+    ):
         raise Forbidden("The webhook signature or token is missing or wrong.")
     syncer.request()
     log.info("git webhook: pull requested")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 
 from indexer import SearchRequest, SearchRequestError, SearchResults
 
@@ -16,7 +17,7 @@ bp = Blueprint("search", __name__)
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """Show results for ?q= (or the latest articles when there is no query)."""
     results: SearchResults | None = None
     search: SearchRequest | None = None
@@ -29,6 +30,12 @@ def index():  # type: ignore[no-untyped-def]
     except (BadRequest, SearchRequestError) as exc:
         error = str(exc)
     template = "search/_results.html" if request.args.get("fragment") else "search/index.html"
-    html = render_template(template, results=results, search=search, error=error,
-                           q=request.args.get("q", ""), search_id=search_id)  # fmt: skip
+    html = render_template(
+        template,
+        results=results,
+        search=search,
+        error=error,
+        q=request.args.get("q", ""),
+        search_id=search_id,
+    )
     return html, 400 if error else 200

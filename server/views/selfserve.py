@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from indexer import SearchRequestError
 
@@ -61,7 +62,7 @@ def escalation() -> dict[str, str]:
 
 
 @bp.get("")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     """Search public articles; results lead with a summary and the first steps of the fix."""
     q = request.args.get("q", "").strip()
     results, error, search_id = None, None, ""
@@ -73,25 +74,32 @@ def index():  # type: ignore[no-untyped-def]
             _remember_query(q)
         except (BadRequest, SearchRequestError) as exc:
             error = str(exc)
-    html = render_template("help/index.html", q=q, results=results, error=error,
-                           search_id=search_id, escalation=escalation())  # fmt: skip
+    html = render_template(
+        "help/index.html",
+        q=q,
+        results=results,
+        error=error,
+        search_id=search_id,
+        escalation=escalation(),
+    )
     return html, 400 if error else 200
 
 
 @bp.get("/kb/<path:ref>")
-def article(ref: str):  # type: ignore[no-untyped-def]
+def article(ref: str) -> ResponseReturnValue:
     """A public article with its fix first, then "Did this solve it?"."""
     record = visible_article(ref, "help.article", PUBLIC)
     log_click(record.id)
     _remember_article(record.id)
     visitor()  # the feedback form's votes count once per browser
     body = render_article(record, PUBLIC)
-    fix, background = fix_first(body.html)
-    return render_template("help/article.html", article=record, fix=fix,
-                           background=background, escalation=escalation())  # fmt: skip
+    fix, background = fix_first(body.html, record["steps_anchor"] or "")
+    return render_template(
+        "help/article.html", article=record, fix=fix, background=background, escalation=escalation()
+    )
 
 
 @bp.get("/escalate")
-def escalate():  # type: ignore[no-untyped-def]
+def escalate() -> ResponseReturnValue:
     """Without a configured ticket URL: the text to paste into a ticket for tier 2."""
     return render_template("help/escalate.html", escalation=escalation())

@@ -43,8 +43,21 @@ from ..fixtures import MARKER, TIER1_TOKEN, TIER2_TOKEN, git, make_kb_repo, writ
 from ..forms import browser_session, session_payload
 
 NAMES = ("alpha", "bravo", "charlie")
-FIELDS = ("title", "body", "heading", "tag", "system", "err", "alias", "owner", "code", "image",
-          "extra", "step", "path")  # fmt: skip
+FIELDS = (
+    "title",
+    "body",
+    "heading",
+    "tag",
+    "system",
+    "err",
+    "alias",
+    "owner",
+    "code",
+    "image",
+    "extra",
+    "step",
+    "path",
+)
 INTERNAL_IDS = [f"KB-710{i}" for i in range(1, 4)]
 PUBLIC_IDS = [f"KB-700{i}" for i in range(1, 4)]
 INTERNAL_TICKETS = [f"INC-7700{i}" for i in range(1, 4)]

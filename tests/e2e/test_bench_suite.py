@@ -22,15 +22,40 @@ ENGINES = ("kb", "fts5", "tantivy")
 @pytest.mark.slow
 def test_the_suite_reports_every_figure_beside_both_peers(tmp_path: Path) -> None:
     out = tmp_path / "results" / "bench.json"
-    main(["--sizes", "150", "--seconds", "1", "--queries", "8", "--edits", "5",
-          "--pull-files", "50", "--json", str(out), "--keep", str(tmp_path / "work")])  # fmt: skip
+    main(
+        [
+            "--sizes",
+            "150",
+            "--seconds",
+            "1",
+            "--queries",
+            "8",
+            "--edits",
+            "5",
+            "--pull-files",
+            "50",
+            "--json",
+            str(out),
+            "--keep",
+            str(tmp_path / "work"),
+        ]
+    )
     results = json.loads(out.read_text())
     assert {"cores", "cpu", "python", "date"} <= results["machine"].keys()
     (size,) = results["sizes"]
     assert size["articles"] == 150
     rows = {row["figure"]: row for row in size["figures"]}
-    expected = {"build_s", "build_docs_per_s", "build_peak_rss_mb", "index_mb", "pull_s",
-                "edit_p50_ms", "edit_p95_ms", "rss_warm_mb", "rss_max_mb"}  # fmt: skip
+    expected = {
+        "build_s",
+        "build_docs_per_s",
+        "build_peak_rss_mb",
+        "index_mb",
+        "pull_s",
+        "edit_p50_ms",
+        "edit_p95_ms",
+        "rss_warm_mb",
+        "rss_max_mb",
+    }
     expected |= {f"{kind}_{cut}_ms" for kind in ("short", "long", "code") for cut in ("p50", "p95")}
     expected |= {f"c{n}_{what}" for n in (1, 8, 32) for what in ("rps", "p50", "p95", "errors")}
     assert expected <= rows.keys()
@@ -47,5 +72,7 @@ def test_the_suite_reports_every_figure_beside_both_peers(tmp_path: Path) -> Non
     assert "| figure | kb | fts5 | tantivy | kb/fts5 | kb/tantivy | target |" in (
         out.with_suffix(".md").read_text()
     )
-    report("bench suite (150 articles)",
-           ", ".join(f"{key} {rows[key]['values']}" for key in ("build_s", "edit_p95_ms", "c8_rps")))  # fmt: skip
+    report(
+        "bench suite (150 articles)",
+        ", ".join(f"{key} {rows[key]['values']}" for key in ("build_s", "edit_p95_ms", "c8_rps")),
+    )

@@ -319,8 +319,12 @@ DESK = "https://desk.example/new"
 @pytest.fixture
 def escalating_server(kb_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
     """`kb serve` with an escalation URL template, as a service desk would configure it."""
-    server = start_server(kb_dir, tmp_path / "esc-index", tmp_path / "esc.log",
-                          KB_ESCALATION_URL=DESK + "?subject={query}&kb={articles}&body={description}")  # fmt: skip
+    server = start_server(
+        kb_dir,
+        tmp_path / "esc-index",
+        tmp_path / "esc.log",
+        KB_ESCALATION_URL=DESK + "?subject={query}&kb={articles}&body={description}",
+    )
     yield server
     stop_server(server)
 
@@ -331,8 +335,10 @@ def test_tier1_search_without_result_escalates_with_the_query(
     context = chromium.new_context(base_url=escalating_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     opened: list[str] = []
-    context.route(DESK + "*", lambda route: (opened.append(route.request.url),
-                                             route.fulfill(body="new ticket form")))  # fmt: skip
+    context.route(
+        DESK + "*",
+        lambda route: (opened.append(route.request.url), route.fulfill(body="new ticket form")),
+    )
     page = context.new_page()
     page.goto("/help?q=0x80070005")
     page.get_by_role("link", name=KB_2001_TITLE).click()
@@ -422,8 +428,10 @@ def test_forms_work_without_javascript_and_another_sites_copy_is_refused(
             f'<form method="post" action="{live_server.url}/kb/KB-2002/feedback">'
             '<input type="hidden" name="helpful" value="no"><button>Claim your prize</button></form>'
         )
-        context.route("http://prizes.example/", lambda route: route.fulfill(
-            status=200, content_type="text/html", body=forged))  # fmt: skip
+        context.route(
+            "http://prizes.example/",
+            lambda route: route.fulfill(status=200, content_type="text/html", body=forged),
+        )
         page.goto("http://prizes.example/")
         with page.expect_navigation() as navigation:
             page.get_by_role("button", name="Claim your prize").click()
@@ -460,8 +468,12 @@ def test_an_admin_reads_the_insights(page: Any) -> None:
 
 def test_anonymous_visitor_never_sees_internal_titles_or_suggestions(page: Any) -> None:
     internal_title = "etcdHighFsyncDurations alert"
-    visits = ["/help?q=etcdHighFsyncDurations", "/help?q=control+plane+nodes",
-              "/tickets/INC-1001", "/kb/KB-2001"]  # fmt: skip
+    visits = [
+        "/help?q=etcdHighFsyncDurations",
+        "/help?q=control+plane+nodes",
+        "/tickets/INC-1001",
+        "/kb/KB-2001",
+    ]
     for url in visits:
         page.goto(url)
         content = page.content()
@@ -509,8 +521,11 @@ def test_saving_the_file_reloads_the_authors_page_and_tells_readers(
     reader.get_by_role("link", name="Show the new version").click()
     expect(reader.locator(".body")).to_contain_text("Clear the cached credentials")
 
-    path.write_text(path.read_text().replace("type: resolution", "type: fix").replace(
-        "tags: [email, authentication]", "tags: [email, authentication"))  # fmt: skip
+    path.write_text(
+        path.read_text()
+        .replace("type: resolution", "type: fix")
+        .replace("tags: [email, authentication]", "tags: [email, authentication")
+    )
     notes = page.locator(".author-notes.error-box")
     expect(notes).to_contain_text("could not be indexed", timeout=10_000)
     expect(page.locator(".author-notes[aria-label='kb lint']")).to_contain_text("[unreadable]")

@@ -31,8 +31,13 @@ def empty_kb(tmp_path: Path) -> Path:
 
 
 def kb_command(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server", *args], capture_output=True,
-                          text=True, timeout=120, env=os.environ | (env or {}))  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | (env or {}),
+    )
 
 
 def cli_search(kb: Path, index: Path, query: str) -> list[str]:
@@ -85,16 +90,21 @@ def test_kb_watch_builds_an_empty_index_and_indexes_the_first_save(
     env = {"KB_KB_DIR": str(empty_kb), "KB_INDEX_DIR": str(index), "KB_LOG_LEVEL": "INFO"}
     log = tmp_path / "watch.log"
     with log.open("wb") as out:
-        watch = subprocess.Popen([sys.executable, "-m", "server", "watch"], stderr=out,
-                                 stdout=subprocess.DEVNULL, env=os.environ | env)  # fmt: skip
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "server", "watch"],
+            stderr=out,
+            stdout=subprocess.DEVNULL,
+            env=os.environ | env,
+        )
     try:
         assert wait_until(lambda: (index / "CURRENT").exists(), timeout=60), log.read_text()
         assert watch.poll() is None, log.read_text()
         assert cli_search(empty_kb, index, "update") == []
 
         write(empty_kb, FIRST, ARTICLES[FIRST])
-        assert wait_until(lambda: cli_search(empty_kb, index, "0x80070005") == ["KB-2001"],
-                          timeout=15), log.read_text()  # fmt: skip
+        assert wait_until(
+            lambda: cli_search(empty_kb, index, "0x80070005") == ["KB-2001"], timeout=15
+        ), log.read_text()
         assert watch.poll() is None, log.read_text()
     finally:
         watch.send_signal(signal.SIGTERM)

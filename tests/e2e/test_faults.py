@@ -59,8 +59,11 @@ def recovered(server: LiveServer, kb: Path, word: str, article_id: str) -> bool:
 
 
 def new_article(kb: Path, article_id: str, word: str) -> None:
-    write(kb, f"faults/{article_id.lower()}.md",
-          f"---\nid: {article_id}\ntitle: Fault drill {word}\n---\nThe word is {word}.\n")  # fmt: skip
+    write(
+        kb,
+        f"faults/{article_id.lower()}.md",
+        f"---\nid: {article_id}\ntitle: Fault drill {word}\n---\nThe word is {word}.\n",
+    )
 
 
 def segments(index_dir: Path) -> list[Path]:
@@ -84,12 +87,22 @@ def generated_kb(tmp_path: Path) -> Path:
 
 
 def kb_command(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "server", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "server", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
-def time_recovery(fault: str, server: LiveServer, kb: Path, word: str, article_id: str,
-                  since: float, timeout: float = 60) -> None:  # fmt: skip
+def time_recovery(
+    fault: str,
+    server: LiveServer,
+    kb: Path,
+    word: str,
+    article_id: str,
+    since: float,
+    timeout: float = 60,
+) -> None:
     wait_until(lambda: recovered(server, kb, word, article_id), timeout=timeout, interval=0.1)
     report("recovery after faults", f"{fault}: {time.monotonic() - since:.1f} s")
 
@@ -113,8 +126,9 @@ def test_kill_9_during_a_full_rebuild(generated_kb: Path, tmp_path: Path) -> Non
     server = start_server(generated_kb, index, tmp_path / "serve.log")
     try:
         assert search_ids(server, "error") is not None  # answers at once, from the old index
-        time_recovery("kill -9 during a full rebuild", server, generated_kb, "rebuildkiwi",
-                      "KB-9001", started)  # fmt: skip
+        time_recovery(
+            "kill -9 during a full rebuild", server, generated_kb, "rebuildkiwi", "KB-9001", started
+        )
         assert [p.name for p in index.glob("gen-*")] == [live.strip()]  # the debris is gone
     finally:
         stop_server(server)
@@ -145,8 +159,10 @@ def test_kill_9_of_a_parallel_build_stops_its_workers(tmp_path: Path) -> None:
     build.wait()
     started = time.monotonic()
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), timeout=5)
-    report("recovery after faults",
-           f"kill -9 of a parallel build: workers gone in {time.monotonic() - started:.1f} s")  # fmt: skip
+    report(
+        "recovery after faults",
+        f"kill -9 of a parallel build: workers gone in {time.monotonic() - started:.1f} s",
+    )
     assert kb_command("index", "--kb", str(kb), "--index-dir", str(index)).wait() == 0
     assert len(list(index.glob("gen-*"))) == 1
 
@@ -167,8 +183,11 @@ def test_kill_9_during_an_incremental_batch(generated_kb: Path, tmp_path: Path) 
     try:
         first = search_ids(server, "batchword7")  # answers during catch-up
         assert first is not None
-        wait_until(lambda: all(search_ids(server, f"batchword{n}") for n in (0, 150, 299)),
-                   timeout=60, interval=0.2)  # fmt: skip
+        wait_until(
+            lambda: all(search_ids(server, f"batchword{n}") for n in (0, 150, 299)),
+            timeout=60,
+            interval=0.2,
+        )
         seconds = time.monotonic() - started
         report("recovery after faults", f"kill -9 during an incremental batch: {seconds:.1f} s")
         assert health(server)["documents"] == article_count(generated_kb)
@@ -198,8 +217,9 @@ def test_index_damaged_while_stopped_is_rebuilt(kb_dir: Path, tmp_path: Path, da
     started = time.monotonic()
     server = start_server(kb_dir, index, tmp_path / "serve2.log")
     try:
-        time_recovery(f"index {damage} while stopped", server, kb_dir, "stoppedplum", "KB-9002",
-                      started)  # fmt: skip
+        time_recovery(
+            f"index {damage} while stopped", server, kb_dir, "stoppedplum", "KB-9002", started
+        )
     finally:
         stop_server(server)
 
@@ -208,8 +228,9 @@ def test_index_damaged_while_stopped_is_rebuilt(kb_dir: Path, tmp_path: Path, da
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated segment"])
-def test_index_damaged_while_running_is_rebuilt(live_server: LiveServer, kb_dir: Path,
-                                                damage: str) -> None:  # fmt: skip
+def test_index_damaged_while_running_is_rebuilt(
+    live_server: LiveServer, kb_dir: Path, damage: str
+) -> None:
     index = kb_dir.parent.parent / "live-index"  # beside the repo: see conftest.live_server
     assert search_ids(live_server, "outlook")
     started = time.monotonic()
@@ -222,8 +243,9 @@ def test_index_damaged_while_running_is_rebuilt(live_server: LiveServer, kb_dir:
     for _ in range(20):  # every answer meanwhile is a result or a clear 503, never a 500
         search_ids(live_server, "outlook")
     new_article(kb_dir, "KB-9003", "runningfig")
-    time_recovery(f"index {damage} while running", live_server, kb_dir, "runningfig", "KB-9003",
-                  started)  # fmt: skip
+    time_recovery(
+        f"index {damage} while running", live_server, kb_dir, "runningfig", "KB-9003", started
+    )
 
 
 # ---------------------------------------------------------------------- disks
@@ -234,8 +256,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 40 MB tmpfs for the index, so it can be made read-only or full."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)],
-                          capture_output=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     yield mount
@@ -249,8 +274,9 @@ def remount(mount: Path, mode: str) -> None:
 
 
 @pytest.mark.parametrize("fault", ["read-only", "full"])
-def test_unwritable_disk_keeps_serving_and_says_why(kb_dir: Path, tmp_path: Path,
-                                                    small_disk: Path, fault: str) -> None:  # fmt: skip
+def test_unwritable_disk_keeps_serving_and_says_why(
+    kb_dir: Path, tmp_path: Path, small_disk: Path, fault: str
+) -> None:
     log = tmp_path / "serve.log"
     server = start_server(kb_dir, small_disk / "index", log, KB_HEALTH_MAX_LAG="1")
     filler = small_disk / "filler"
@@ -258,8 +284,11 @@ def test_unwritable_disk_keeps_serving_and_says_why(kb_dir: Path, tmp_path: Path
         if fault == "read-only":
             remount(small_disk, "ro")
         else:
-            subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M", "count=100"],
-                           capture_output=True, check=False)  # fmt: skip
+            subprocess.run(
+                ["dd", "if=/dev/zero", f"of={filler}", "bs=1M", "count=100"],
+                capture_output=True,
+                check=False,
+            )
         new_article(kb_dir, "KB-9004", "diskpear")
         answer = wait_until(lambda: (h := health(server))["http"] == 503 and h, timeout=15)
         assert answer["status"] == "behind"
@@ -274,8 +303,9 @@ def test_unwritable_disk_keeps_serving_and_says_why(kb_dir: Path, tmp_path: Path
             remount(small_disk, "rw")
         else:
             filler.unlink()
-        time_recovery(f"{fault} disk, after it is fixed", server, kb_dir, "diskpear", "KB-9004",
-                      started)  # fmt: skip
+        time_recovery(
+            f"{fault} disk, after it is fixed", server, kb_dir, "diskpear", "KB-9004", started
+        )
     finally:
         if fault == "read-only":
             remount(small_disk, "rw")
@@ -285,16 +315,18 @@ def test_unwritable_disk_keeps_serving_and_says_why(kb_dir: Path, tmp_path: Path
 # ---------------------------------------------------------------------- storms
 
 
-def test_git_checkout_of_another_branch_with_many_files(generated_kb: Path,
-                                                        tmp_path: Path) -> None:  # fmt: skip
+def test_git_checkout_of_another_branch_with_many_files(generated_kb: Path, tmp_path: Path) -> None:
     """A checkout that switches STORM_FILES files (more than a batch: a reconciliation).
     `KB_STORM_FILES=5000 pytest -k checkout` runs the full-size storm (about two minutes)."""
     repo = generated_kb.parent
     git(repo, "checkout", "-q", "-b", "storm")
     last = 300 + STORM_FILES - 1
     for number in range(300, last + 1):
-        write(generated_kb, f"storm/storm-{number}.md",
-              f"---\nid: KB-S{number}\ntitle: Storm {number}\n---\nstormword{number}\n")  # fmt: skip
+        write(
+            generated_kb,
+            f"storm/storm-{number}.md",
+            f"---\nid: KB-S{number}\ntitle: Storm {number}\n---\nstormword{number}\n",
+        )
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m", "s")
     git(repo, "checkout", "-q", "main")
@@ -302,11 +334,19 @@ def test_git_checkout_of_another_branch_with_many_files(generated_kb: Path,
     try:
         started = time.monotonic()
         git(repo, "checkout", "-q", "storm")
-        time_recovery(f"git checkout switching {STORM_FILES} files", server, generated_kb,
-                      f"stormword{last}", f"KB-S{last}", started, timeout=600)  # fmt: skip
+        time_recovery(
+            f"git checkout switching {STORM_FILES} files",
+            server,
+            generated_kb,
+            f"stormword{last}",
+            f"KB-S{last}",
+            started,
+            timeout=600,
+        )
         git(repo, "checkout", "-q", "main")
-        wait_until(lambda: health(server).get("documents") == article_count(generated_kb),
-                   timeout=60)  # fmt: skip
+        wait_until(
+            lambda: health(server).get("documents") == article_count(generated_kb), timeout=60
+        )
         assert search_ids(server, f"stormword{last}") == []
     finally:
         stop_server(server)

@@ -26,8 +26,13 @@ FAILED_SIGN_INS = 10  # allowed per client address and minute
 
 def _server(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> LiveServer:
     root = tmp_path_factory.mktemp(name)
-    return start_server(make_kb_repo(root / "repo"), root / "index", root / "serve.log",
-                        KB_FEEDBACK_PER_HOUR=str(PER_HOUR), **env)  # fmt: skip
+    return start_server(
+        make_kb_repo(root / "repo"),
+        root / "index",
+        root / "serve.log",
+        KB_FEEDBACK_PER_HOUR=str(PER_HOUR),
+        **env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +61,9 @@ def cookie_flags(reply: Reply) -> set[str]:
 
 def not_helpful(server: LiveServer, article_id: str) -> int:
     """The "not helpful" votes an admin sees for the article."""
-    status, body = server.get("/admin/insights/least-helpful.csv",
-                              {"Authorization": f"Bearer {ADMIN_TOKEN}"})  # fmt: skip
+    status, body = server.get(
+        "/admin/insights/least-helpful.csv", {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
     assert status == 200
     rows = csv.DictReader(io.StringIO(body.decode()))
     return sum(int(row["not helpful"]) for row in rows if row["id"] == article_id)
@@ -111,8 +117,9 @@ def _wrong_tokens(browser: Browser, count: int) -> list[Reply]:
     page = browser.get("/login")
     assert page.status == 200
     form = form_posting_to(page.text, "/login", "/login")
-    return [browser.post_form(form.action, form.filled(token=f"guess-{n:06d}"))
-            for n in range(count)]  # fmt: skip
+    return [
+        browser.post_form(form.action, form.filled(token=f"guess-{n:06d}")) for n in range(count)
+    ]
 
 
 def test_failed_sign_ins_are_limited_per_client_and_never_slow_others(
@@ -138,8 +145,10 @@ def test_failed_sign_ins_are_limited_per_client_and_never_slow_others(
     waited = time.monotonic() - started
     assert signed.status == 302 and colleague.get("/kb/KB-2003").status == 200
     assert waited < 1.0, f"a colleague's sign-in took {waited:.2f} s"
-    print(f"\n200 wrong tokens in {took:.2f} s: {statuses.count(401)} x 401, "
-          f"{statuses.count(429)} x 429; another client signed in in {waited * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"\n200 wrong tokens in {took:.2f} s: {statuses.count(401)} x 401, "
+        f"{statuses.count(429)} x 429; another client signed in in {waited * 1000:.0f} ms"
+    )
 
 
 def test_guesses_sent_in_parallel_do_not_overtake_the_count(proxied: LiveServer) -> None:

@@ -77,9 +77,18 @@ BODY_PAYLOADS = [
     '<img src="x` `<script>window.__pwned = 33</script>"` `>',
 ]
 # What the payloads' links say: clicked if they are rendered as links at all.
-LINK_TEXTS = ["raw javascript link", "markdown javascript link", "markdown data link",
-              "markdown vbscript link", "mixed case link", "entity link", "tab link",
-              "svg link", "evil attachment", "html attachment"]  # fmt: skip
+LINK_TEXTS = [
+    "raw javascript link",
+    "markdown javascript link",
+    "markdown data link",
+    "markdown vbscript link",
+    "mixed case link",
+    "entity link",
+    "tab link",
+    "svg link",
+    "evil attachment",
+    "html attachment",
+]
 PAYLOAD_TEXT = "\n\n".join(BODY_PAYLOADS)
 
 BODY = f"""---
@@ -224,8 +233,16 @@ LIVE_ATTRIBUTES = """() => [...document.querySelectorAll('*')].flatMap(el =>
       .map(a => el.tagName + ' ' + a.name + '=' + a.value))"""
 STYLES = "() => [...document.querySelectorAll('[style]')].map(e => e.getAttribute('style'))"
 # Where article content ends up, and what must never be in it.
-CONTENT = ("article .body", "#results", ".help-results", ".ticket-page", "dl.facts",
-           "nav.related", "#suggestions", "article header h1")  # fmt: skip
+CONTENT = (
+    "article .body",
+    "#results",
+    ".help-results",
+    ".ticket-page",
+    "dl.facts",
+    "nav.related",
+    "#suggestions",
+    "article header h1",
+)
 ACTIVE = (
     "script, iframe, object, embed, form, input, meta, base, link, style, svg, "
     "button:not(.copy-section):not(.copy)"
@@ -282,12 +299,23 @@ def test_hostile_articles_run_nothing_on_any_page(watched: tuple[Any, Watch]) ->
     """Article pages, search results, facets, help pages and ticket pages, as anonymous."""
     page, watch = watched
     pages = [
-        "/kb/XSS-BODY", "/kb/XSS-FRONT", f"/?q={WORD}", "/?q=script+pwned+onerror",
-        f"/?q={WORD}&tag=security", "/?q=window", f"/?q={WORD}&sort=updated", "/",
-        f"/help?q={WORD}", "/help/kb/XSS-BODY", "/help/kb/XSS-FRONT", "/help/escalate",
-        "/tickets/" + quote(FRONT["tickets"][0], safe=""), "/kb/XSS-FRONT/history",
-        "/?q=" + quote(IMG.format(60)), "/help?q=" + quote(SCRIPT.format(61)),
-    ]  # fmt: skip
+        "/kb/XSS-BODY",
+        "/kb/XSS-FRONT",
+        f"/?q={WORD}",
+        "/?q=script+pwned+onerror",
+        f"/?q={WORD}&tag=security",
+        "/?q=window",
+        f"/?q={WORD}&sort=updated",
+        "/",
+        f"/help?q={WORD}",
+        "/help/kb/XSS-BODY",
+        "/help/kb/XSS-FRONT",
+        "/help/escalate",
+        "/tickets/" + quote(FRONT["tickets"][0], safe=""),
+        "/kb/XSS-FRONT/history",
+        "/?q=" + quote(IMG.format(60)),
+        "/help?q=" + quote(SCRIPT.format(61)),
+    ]
     for path in pages:
         visit(page, watch, path)
     # the payloads reached the pages as text: proof that they were there to be run

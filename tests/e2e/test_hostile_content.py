@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from indexer.articles import MAX_ARTICLE_BYTES
+from indexer.documents.articles import MAX_ARTICLE_BYTES
 
 from ..conftest import LiveServer, start_server, stop_server
 from ..fixtures import ADMIN_TOKEN, AUTHOR_TOKEN, TIER1_TOKEN, TIER2_TOKEN, git, make_kb_repo, write
@@ -184,10 +184,16 @@ def make_hostile_kb(root: Path) -> Path:
     (links / "outside-folder").symlink_to(outside, target_is_directory=True)
     (links / "img/leak.svg").symlink_to(outside / "secret.svg")
     (links / "img/passwd.svg").symlink_to("/etc/passwd")
-    write(kb, "links/uses-links.md", _front(
-        "![leak](img/leak.svg) ![passwd](img/passwd.svg) ![folder](outside-folder/secret.svg)\n\n"
-        "[text](outside-folder/secret.txt) [article](outside.md) [abs](/etc/passwd)\n",
-        id="KB-LINKS", title="Links that lead out of the knowledge base"))  # fmt: skip
+    write(
+        kb,
+        "links/uses-links.md",
+        _front(
+            "![leak](img/leak.svg) ![passwd](img/passwd.svg) ![folder](outside-folder/secret.svg)\n\n"
+            "[text](outside-folder/secret.txt) [article](outside.md) [abs](/etc/passwd)\n",
+            id="KB-LINKS",
+            title="Links that lead out of the knowledge base",
+        ),
+    )
     git(root / "repo", "add", "-A")
     git(root / "repo", "commit", "-q", "-m", "Hostile files, odd names, links out")
     # a file whose name the pattern "question?.md" would match, changed by someone else
@@ -224,8 +230,13 @@ class Reply:
         return json.loads(self.body)
 
 
-def raw(server: LiveServer, method: str, path: str, headers: dict[str, str] | None = None,
-        body: bytes | None = None) -> Reply:  # fmt: skip
+def raw(
+    server: LiveServer,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> Reply:
     """Send ``path`` exactly as written: no client-side normalising of ``..`` or escapes."""
     parts = urlsplit(server.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -372,16 +383,31 @@ def test_links_out_of_the_kb_are_never_indexed_or_served(hostile: LiveServer) ->
     """Symlinked articles, folders and images that lead out of the kb folder: the secret
     word of the files they point to appears in no answer, for anyone."""
     paths = [
-        "/", f"/?q={OUTSIDE_WORD}", f"/api/search?q={OUTSIDE_WORD}", "/api/search?q=&limit=100",
-        f"/api/autocomplete?q={SECRET[:6]}", "/api/autocomplete?q=outside", "/problems",
-        f"/help?q={OUTSIDE_WORD}", f"/api/search?q={SECRET[:-1]}",
-        "/healthz", "/kb/OUTSIDE-1", "/api/articles/OUTSIDE-1", "/kb/links/outside",
-        "/kb/links/outside-folder/secret", "/api/articles/links/outside-folder/secret",
-        "/kb/links/passwd", "/kb/KB-LINKS", "/api/articles/KB-LINKS",
-        "/kb-files/links/img/leak.svg", "/kb-files/links/img/passwd.svg",
-        "/kb-files/links/outside-folder/secret.svg", "/kb-files/links/outside-folder/secret.txt",
-        "/kb-files/links/outside.md", "/kb-files/links/passwd.md",
-    ]  # fmt: skip
+        "/",
+        f"/?q={OUTSIDE_WORD}",
+        f"/api/search?q={OUTSIDE_WORD}",
+        "/api/search?q=&limit=100",
+        f"/api/autocomplete?q={SECRET[:6]}",
+        "/api/autocomplete?q=outside",
+        "/problems",
+        f"/help?q={OUTSIDE_WORD}",
+        f"/api/search?q={SECRET[:-1]}",
+        "/healthz",
+        "/kb/OUTSIDE-1",
+        "/api/articles/OUTSIDE-1",
+        "/kb/links/outside",
+        "/kb/links/outside-folder/secret",
+        "/api/articles/links/outside-folder/secret",
+        "/kb/links/passwd",
+        "/kb/KB-LINKS",
+        "/api/articles/KB-LINKS",
+        "/kb-files/links/img/leak.svg",
+        "/kb-files/links/img/passwd.svg",
+        "/kb-files/links/outside-folder/secret.svg",
+        "/kb-files/links/outside-folder/secret.txt",
+        "/kb-files/links/outside.md",
+        "/kb-files/links/passwd.md",
+    ]
     for headers in ({}, TIER2):
         for path in paths:
             reply = get(hostile, path, headers)
@@ -459,8 +485,11 @@ def test_path_traversal_in_any_spelling_never_leaves_the_kb(hostile: LiveServer,
     absolute = str(hostile.kb_dir.resolve().parent.parent / "outside" / "secret.svg")
     headers = TIER2 if who == "tier2" else {}
     for template in TRAVERSALS:
-        path = template.format(outside=outside, outside_quoted=quote(outside, safe=""),
-                               outside_absolute=absolute.lstrip("/"))  # fmt: skip
+        path = template.format(
+            outside=outside,
+            outside_quoted=quote(outside, safe=""),
+            outside_absolute=absolute.lstrip("/"),
+        )
         reply = raw(hostile, "GET", path, headers)
         assert reply.status != 500, path
         assert reply.status != 200 or "/tickets/" in path, (path, reply.status)
@@ -471,10 +500,19 @@ def test_path_traversal_in_any_spelling_never_leaves_the_kb(hostile: LiveServer,
 # ---------------------------------------------------------------------- redirects
 
 REDIRECT_TARGETS = [
-    "//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example",
-    "/\r\n/evil.example", "/\x0b/evil.example", " //evil.example", "https://evil.example",
-    "javascript:alert(1)", "/%2F/evil.example", "/\u3000/evil.example", "\t//evil.example",
-]  # fmt: skip
+    "//evil.example/",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\x0b/evil.example",
+    " //evil.example",
+    "https://evil.example",
+    "javascript:alert(1)",
+    "/%2F/evil.example",
+    "/\u3000/evil.example",
+    "\t//evil.example",
+]
 
 
 def _same_site(server: LiveServer, location: str) -> bool:
@@ -516,8 +554,16 @@ def test_no_token_or_session_cookie_ever_reaches_the_log(hostile: LiveServer) ->
     cookies = []
     for token in tokens:
         bearer = {"Authorization": f"Bearer {token}"}
-        for path in ("/", "/api/search?q=vpn", "/kb/KB-2003", "/api/articles/KB-2003",
-                     "/problems", "/admin/insights", "/api/nothere", "/kb/nothere"):  # fmt: skip
+        for path in (
+            "/",
+            "/api/search?q=vpn",
+            "/kb/KB-2003",
+            "/api/articles/KB-2003",
+            "/problems",
+            "/admin/insights",
+            "/api/nothere",
+            "/kb/nothere",
+        ):
             assert get(hostile, path, bearer).status < 500
         assert raw(hostile, "GET", "/", {"Authorization": f"Basic {token}"}).status == 200
         assert raw(hostile, "GET", "/", {"Authorization": token}).status == 200
@@ -537,8 +583,13 @@ def test_no_token_or_session_cookie_ever_reaches_the_log(hostile: LiveServer) ->
         page = get(hostile, "/", {"Cookie": cookie})  # its sign-out form carries a token
         cookie = page.headers.get("Set-Cookie", cookie).split(";", 1)[0]
         sign_out = form_posting_to(page.text, "/", "/logout")
-        posted = raw(hostile, "POST", "/logout", form | {"Cookie": cookie},
-                     urllib.parse.urlencode(sign_out.fields).encode())  # fmt: skip
+        posted = raw(
+            hostile,
+            "POST",
+            "/logout",
+            form | {"Cookie": cookie},
+            urllib.parse.urlencode(sign_out.fields).encode(),
+        )
         assert posted.status == 302
 
     # the request log has caught up once our last request is in it

@@ -26,8 +26,14 @@ def _heavy_article(n: int) -> str:
 
 def test_health_says_indexing_during_a_long_batch(tmp_path: Path) -> None:
     kb = make_kb_repo(tmp_path / "repo")
-    server = Server(kb, tmp_path / "index", timeout=60, token=TIER2_TOKEN,
-                    KB_TOKENS=f"tier2:{TIER2_TOKEN}", KB_HEALTH_MAX_LAG="2")  # fmt: skip
+    server = Server(
+        kb,
+        tmp_path / "index",
+        timeout=60,
+        token=TIER2_TOKEN,
+        KB_TOKENS=f"tier2:{TIER2_TOKEN}",
+        KB_HEALTH_MAX_LAG="2",
+    )
     try:
         for n in range(HEAVY):
             write(kb, f"heavy/table-{n}.md", _heavy_article(n))

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 
 from benchmarks.server_process import free_port
-from indexer.status import STATUS_FILE
+from indexer.writing.status import STATUS_FILE
 
 from ..conftest import wait_until
 from ..figures import report
@@ -67,8 +67,15 @@ class Layout:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
         sent = time.monotonic()
         try:
-            conn.request("GET", path, headers={**(TIER2 if headers is None else headers),
-                                               "X-Request-ID": request_id, "Connection": "close"})  # fmt: skip
+            conn.request(
+                "GET",
+                path,
+                headers={
+                    **(TIER2 if headers is None else headers),
+                    "X-Request-ID": request_id,
+                    "Connection": "close",
+                },
+            )
             response = conn.getresponse()
             body = response.read()
         finally:
@@ -123,8 +130,12 @@ def layout(tmp_path: Path) -> Iterator[Layout]:
     watch = _start([sys.executable, "-m", "server", "watch"], env, tmp_path, tmp_path / "watch.log")
     wait_until(lambda: (index / "CURRENT").exists(), timeout=60)
     log = tmp_path / "gunicorn.log"
-    gunicorn = _start([sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
-                       "server.wsgi:app"], env, tmp_path, log)  # fmt: skip
+    gunicorn = _start(
+        [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf", "server.wsgi:app"],
+        env,
+        tmp_path,
+        log,
+    )
     running = Layout(port, gunicorn, watch, log, kb)
 
     def healthy() -> bool:
@@ -152,8 +163,9 @@ def answered_by(layout: Layout, answers: list[Answer]) -> dict[int, list[Answer]
     return by_worker
 
 
-def until_both_workers(layout: Layout, path: str, headers: dict[str, str] | None = None,
-                       limit: int = 200) -> list[Answer]:  # fmt: skip
+def until_both_workers(
+    layout: Layout, path: str, headers: dict[str, str] | None = None, limit: int = 200
+) -> list[Answer]:
     """Requests on new connections until both workers have answered one (bounded)."""
     answers: list[Answer] = []
     while len(answers) < limit:
@@ -204,9 +216,11 @@ def test_every_worker_finds_an_edit_within_a_second(layout: Layout) -> None:
         seconds = first.received - saved
         last_stale = max((a.sent - saved for a in answers if a not in fresh), default=0.0)
         assert seconds < FRESHNESS_TARGET, f"worker {pid} found the edit after {seconds:.2f} s"
-        lines.append(f"worker {pid}: {len(answers)} answers, first with the edit "
-                     f"{seconds * 1000:.0f} ms after the save (last without it "
-                     f"{last_stale * 1000:.0f} ms)")  # fmt: skip
+        lines.append(
+            f"worker {pid}: {len(answers)} answers, first with the edit "
+            f"{seconds * 1000:.0f} ms after the save (last without it "
+            f"{last_stale * 1000:.0f} ms)"
+        )
     for line in lines:
         report("gunicorn workers + kb watch (edit -> found by every worker)", line)
 
@@ -279,10 +293,12 @@ def test_failed_sign_ins_are_counted_across_workers(layout: Layout) -> None:
 
     def attempt(n: int) -> tuple[str, int]:
         request_id = f"guess-{n}"
-        answer = browser.request("POST", form.action,
-                                 urlencode(form.filled(token=f"wrong-{n}")).encode(),
-                                 {"Content-Type": "application/x-www-form-urlencoded",
-                                  "X-Request-ID": request_id})  # fmt: skip
+        answer = browser.request(
+            "POST",
+            form.action,
+            urlencode(form.filled(token=f"wrong-{n}")).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "X-Request-ID": request_id},
+        )
         return request_id, answer.status
 
     assert [attempt(n)[1] for n in range(10)] == [401] * 10

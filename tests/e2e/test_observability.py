@@ -34,10 +34,13 @@ def test_metrics_count_requests_and_describe_the_index(live_server: LiveServer) 
     search = {"method": "GET", "route": "/api/search", "status": "200"}
     assert sample(text, "kb_http_requests_total", **search) >= 3
     assert sample(text, "kb_http_request_duration_seconds_count", route="/api/search") >= 3
-    assert sample(text, "kb_http_request_duration_seconds_bucket", le="+Inf",
-                  route="/api/search") >= 3  # fmt: skip
-    assert sample(text, "kb_http_requests_total", method="GET", route="/kb/<path:ref>",
-                  status="404") >= 1  # fmt: skip
+    assert (
+        sample(text, "kb_http_request_duration_seconds_bucket", le="+Inf", route="/api/search") >= 3
+    )
+    assert (
+        sample(text, "kb_http_requests_total", method="GET", route="/kb/<path:ref>", status="404")
+        >= 1
+    )
     health = json.loads(live_server.get("/healthz", TIER2)[1])
     assert sample(text, "kb_index_documents") == health["documents"]
     assert sample(text, "kb_index_up") == 1
@@ -61,8 +64,14 @@ def test_each_request_is_logged_once_with_its_id(live_server: LiveServer) -> Non
     assert re.fullmatch(r"[0-9a-f]{16}", generated)
     log = live_server.log_path.read_text()
     line = next(line for line in log.splitlines() if "request_id=ticket-42" in line)
-    for field in ("method=GET", "path=/api/search", "route=/api/search", "status=200",
-                  "role=anonymous", "query_chars=9"):  # fmt: skip
+    for field in (
+        "method=GET",
+        "path=/api/search",
+        "route=/api/search",
+        "status=200",
+        "role=anonymous",
+        "query_chars=9",
+    ):
         assert field in line
     assert "outlook" not in line  # query text stays out of the log
     assert sum(f"request_id={generated}" in line for line in log.splitlines()) == 1
@@ -74,8 +83,11 @@ def test_json_logs_are_one_object_per_line(kb_dir: Path, tmp_path: Path) -> None
         assert server.get("/api/search?q=vpn", TIER2)[0] == 200
     finally:
         stop_server(server)
-    entries = [json.loads(line) for line in server.log_path.read_text().splitlines()
-               if line.startswith("{")]  # fmt: skip
+    entries = [
+        json.loads(line)
+        for line in server.log_path.read_text().splitlines()
+        if line.startswith("{")
+    ]
     requests = [e for e in entries if e["logger"] == "kb.request" and e["path"] == "/api/search"]
     assert requests and requests[0]["status"] == 200 and requests[0]["role"] == "tier2"
     assert {"ts", "level", "ms", "bytes", "request_id", "remote"} <= requests[0].keys()

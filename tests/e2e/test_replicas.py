@@ -31,8 +31,12 @@ QUERIES = (WORD, "outlook password", "spooler", "0x80070005", "")
 
 
 def hook(server: LiveServer, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(server.url + "/api/hooks/git", data=body, method="POST",
-                                     headers={"Content-Type": "application/json", **headers})  # fmt: skip
+    request = urllib.request.Request(
+        server.url + "/api/hooks/git",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
@@ -47,8 +51,9 @@ def github_signature(body: bytes, secret: str = SECRET) -> dict[str, str]:
 
 
 def ids(server: LiveServer, query: str) -> list[str]:
-    status, body = server.get("/api/search?" + urllib.parse.urlencode({"q": query, "limit": 50}),
-                              TIER2)  # fmt: skip
+    status, body = server.get(
+        "/api/search?" + urllib.parse.urlencode({"q": query, "limit": 50}), TIER2
+    )
     assert status == 200, body[:300]
     return [hit["id"] for hit in json.loads(body)["results"]]
 
@@ -70,12 +75,24 @@ def replicas(tmp_path: Path) -> Iterator[tuple[Path, LiveServer, LiveServer]]:
     origin = tmp_path / "origin.git"
     servers = []
     try:
-        servers.append(start_server(clone(origin, tmp_path / "replica-hook"),
-                                    tmp_path / "index-hook", tmp_path / "hook.log",
-                                    KB_HOOK_SECRET=SECRET, KB_WATCH="false"))  # fmt: skip
-        servers.append(start_server(clone(origin, tmp_path / "replica-interval"),
-                                    tmp_path / "index-interval", tmp_path / "interval.log",
-                                    KB_SYNC_INTERVAL="1", KB_WATCH="false"))  # fmt: skip
+        servers.append(
+            start_server(
+                clone(origin, tmp_path / "replica-hook"),
+                tmp_path / "index-hook",
+                tmp_path / "hook.log",
+                KB_HOOK_SECRET=SECRET,
+                KB_WATCH="false",
+            )
+        )
+        servers.append(
+            start_server(
+                clone(origin, tmp_path / "replica-interval"),
+                tmp_path / "index-interval",
+                tmp_path / "interval.log",
+                KB_SYNC_INTERVAL="1",
+                KB_WATCH="false",
+            )
+        )
         yield author, servers[0], servers[1]
     finally:
         for server in servers:
@@ -98,8 +115,10 @@ def test_a_push_reaches_both_replicas(replicas: tuple[Path, LiveServer, LiveServ
 
     assert [ids(by_hook, q) for q in QUERIES] == [ids(by_interval, q) for q in QUERIES]
     for name, seconds in took.items():
-        report("read replicas (push -> replica answers with it)",
-               f"replica pulling on {name}: {seconds * 1000:.0f} ms")  # fmt: skip
+        report(
+            "read replicas (push -> replica answers with it)",
+            f"replica pulling on {name}: {seconds * 1000:.0f} ms",
+        )
 
 
 def test_the_webhook_needs_the_secret(replicas: tuple[Path, LiveServer, LiveServer]) -> None:

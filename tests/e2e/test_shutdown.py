@@ -75,18 +75,34 @@ def test_gunicorn_workers_write_every_answered_search_before_they_exit(
     database = tmp_path / "activity.sqlite3"
     port = free_port()
     env = os.environ | {
-        "KB_KB_DIR": str(kb_dir), "KB_INDEX_DIR": str(tmp_path / "index"),
-        "KB_HOST": "127.0.0.1", "KB_PORT": str(port), "KB_WORKERS": "2", "KB_THREADS": "4",
-        "KB_ACTIVITY_DB": str(database), "KB_LOG_LEVEL": "WARNING",
-    }  # fmt: skip
-    subprocess.run([sys.executable, "-m", "server", "index"], env=env, check=True,
-                   capture_output=True)  # fmt: skip
+        "KB_KB_DIR": str(kb_dir),
+        "KB_INDEX_DIR": str(tmp_path / "index"),
+        "KB_HOST": "127.0.0.1",
+        "KB_PORT": str(port),
+        "KB_WORKERS": "2",
+        "KB_THREADS": "4",
+        "KB_ACTIVITY_DB": str(database),
+        "KB_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "server", "index"], env=env, check=True, capture_output=True
+    )
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
-             "server.wsgi:app"], env=env, cwd=tmp_path, stdout=out, stderr=out,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:server.gunicorn_conf",
+                "server.wsgi:app",
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=out,
+        )
     try:
 
         def healthy() -> bool:

@@ -23,9 +23,13 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
 from indexer import Indexer
-from indexer.articles import MAX_ARTICLE_BYTES, MAX_FRONT_MATTER_BYTES, Article, parse_article
-from indexer.errors import ArticleError
-from indexer.markdown import (
+from indexer.documents.articles import (
+    MAX_ARTICLE_BYTES,
+    MAX_FRONT_MATTER_BYTES,
+    Article,
+    parse_article,
+)
+from indexer.documents.markdown import (
     HIGHLIGHT_SECONDS,
     HIGHLIGHTED,
     PARSER,
@@ -34,6 +38,7 @@ from indexer.markdown import (
     parse_outline,
     render,
 )
+from indexer.errors import ArticleError
 
 from ..fixtures import write
 from .strategies import front_matter, laughs, markdown_docs
@@ -51,7 +56,7 @@ def _parse(raw: bytes) -> Article | None:
 
 
 def _storable(article: Article) -> None:
-    """What the index writer does with the front matter (indexer/schema.py): JSON with str()."""
+    """What the index writer does with the front matter (indexer/documents/schema.py): JSON with str()."""
     json.dumps(article.meta, default=str)
     json.dumps(article.extra, default=str)
 
@@ -219,7 +224,7 @@ headings = st.lists(
 @given(titles=headings)
 def test_heading_anchors_are_exactly_the_anchors_plugins(titles: list[tuple[int, str]]) -> None:
     """Anchors are part of every permalink to a section: the linear rewrite of the plugin's
-    rule (indexer/markdown.py) must give the ids it gave, repeats and "-1" titles included."""
+    rule (indexer/documents/markdown.py) must give the ids it gave, repeats and "-1" titles included."""
     count("heading anchors")
     markdown = "\n\n".join("#" * level + " " + title for level, title in titles)
     expected = [t.attrGet("id") for t in _PLUGIN.parse(markdown) if t.type == "heading_open"]
@@ -229,9 +234,34 @@ def test_heading_anchors_are_exactly_the_anchors_plugins(titles: list[tuple[int,
     ]
 
 
-# Runs that make some lexers' regexes take quadratic time or worse (see indexer/markdown.py).
-RUNS = ("\n", " \n", "\t\n", "\t", " ", "a::", ": ", "a ", "'a", "((", "<<EOF\n", "#\n", "a-",
-        "{a", "*a ", "\\\n", "/*", "<!--", '"', "'", "a", "a\n", "$(", "@{", "`n")  # fmt: skip
+# Runs that make some lexers' regexes take quadratic time or worse (see indexer/documents/markdown.py).
+RUNS = (
+    "\n",
+    " \n",
+    "\t\n",
+    "\t",
+    " ",
+    "a::",
+    ": ",
+    "a ",
+    "'a",
+    "((",
+    "<<EOF\n",
+    "#\n",
+    "a-",
+    "{a",
+    "*a ",
+    "\\\n",
+    "/*",
+    "<!--",
+    '"',
+    "'",
+    "a",
+    "a\n",
+    "$(",
+    "@{",
+    "`n",
+)
 
 
 @examples(0.25)

@@ -189,10 +189,18 @@ def test_api_tickets_answer_any_ticket_id(
     content_type=content_types,
     sent=headers,
 )
-@example(ref="KB-2001", body=b'{"helpful": true, "comment": "\\udfff"}',
-         content_type="application/json", sent={})  # fmt: skip
-@example(ref="KB-2001", body=b'{"helpful": true, "comment": ' + b"[" * 50_000,
-         content_type="application/json", sent={})  # fmt: skip
+@example(
+    ref="KB-2001",
+    body=b'{"helpful": true, "comment": "\\udfff"}',
+    content_type="application/json",
+    sent={},
+)
+@example(
+    ref="KB-2001",
+    body=b'{"helpful": true, "comment": ' + b"[" * 50_000,
+    content_type="application/json",
+    sent={},
+)
 def test_api_feedback_answers_any_body(
     client: FlaskClient, ref: str, body: bytes, content_type: str, sent: dict[str, str]
 ) -> None:

@@ -14,8 +14,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from indexer import KnowledgeBase, SearchRequest, SearchRequestError, SearchResults
-from indexer.query import MAX_QUERY_CHARS, MAX_WORDS, parse
-from indexer.search import MAX_LIMIT, MAX_RESULT_WINDOW
+from indexer.search.knowledge_base import MAX_LIMIT, MAX_RESULT_WINDOW
+from indexer.text.query import MAX_QUERY_CHARS, MAX_WORDS, parse
 
 from ..fixtures import MARKER
 from .strategies import any_query, param_text, pathological_queries, queries
@@ -105,7 +105,8 @@ def test_any_parameters_give_results_or_a_named_error(
 ) -> None:
     """Out-of-range paging, unknown sorts and odd filters raise SearchRequestError (a 400)."""
     count("searches with parameters")
-    request = SearchRequest(text, who, page, limit, kind, tuple(systems), tuple(tags), sort)
+    filters = (("systems", tuple(systems)), ("tags", tuple(tags)))
+    request = SearchRequest(text, who, page, limit, kind, filters, sort)
     valid = 1 <= limit <= MAX_LIMIT and page >= 1 and page * limit <= MAX_RESULT_WINDOW
     valid = valid and sort in ("relevance", "updated")
     with bounded(QUERY_SECONDS, request):
@@ -136,15 +137,22 @@ def test_autocomplete_answers_anything_with_visible_titles_only(
 ticket_parts = st.one_of(
     any_query,
     st.text(max_size=2000),
-    st.builds(lambda unit, n: unit * n, st.sampled_from(("word ", "Err_1x ", "ab.ab ", "é")),
-              st.integers(1000, 60_000)),
-)  # fmt: skip
+    st.builds(
+        lambda unit, n: unit * n,
+        st.sampled_from(("word ", "Err_1x ", "ab.ab ", "é")),
+        st.integers(1000, 60_000),
+    ),
+)
 
 
 @examples(0.5)
 @given(subject=ticket_parts, description=ticket_parts, limit=st.integers(1, 20), who=audiences)
-@example(subject="", description=" ".join(f"word{i}x{i * 7919}" for i in range(30_000)),
-         limit=5, who=PUBLIC)  # fmt: skip
+@example(
+    subject="",
+    description=" ".join(f"word{i}x{i * 7919}" for i in range(30_000)),
+    limit=5,
+    who=PUBLIC,
+)
 def test_suggest_handles_any_ticket_text(
     kb: KnowledgeBase, subject: str, description: str, limit: int, who: frozenset[str]
 ) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.analysis import ANALYZERS, COMPOUND, prose_token_terms, split_identifier, terms
+from indexer.text.analysis import ANALYZERS, COMPOUND, prose_token_terms, split_identifier, terms
 
 from ..conftest import ROOT
 

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from indexer.articles import is_article_path, iter_article_paths, parse_article, read_article
+from indexer.documents.articles import (
+    is_article_path,
+    iter_article_paths,
+    parse_article,
+    read_article,
+)
 from indexer.errors import ArticleError
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Indexer, IndexStorage, KnowledgeBase, SearchRequest, bulk
+from indexer import Indexer, IndexStorage, KnowledgeBase, SearchRequest
+from indexer.writing import bulk
 
 from ..fixtures import write
 
@@ -14,9 +15,12 @@ EVERYONE = frozenset({"public", "internal"})
 def _kb(root: Path, count: int) -> Path:
     kb = root / "kb"
     for number in range(count):
-        write(kb, f"area{number % 3}/article-{number:03d}.md",
-              f"---\nid: KB-{number}\ntitle: Printer {number} drops jobs\n---\n"
-              f"## Symptoms\n\nSpooler error 0x{number:04X} on queue q{number}.\n")  # fmt: skip
+        write(
+            kb,
+            f"area{number % 3}/article-{number:03d}.md",
+            f"---\nid: KB-{number}\ntitle: Printer {number} drops jobs\n---\n"
+            f"## Symptoms\n\nSpooler error 0x{number:04X} on queue q{number}.\n",
+        )
     # a broken file and, in another worker's chunk, a second file claiming an early id
     write(kb, "zz/copy-of-one.md", "---\nid: KB-1\ntitle: copy\n---\ncopy of one\n")
     write(kb, "zz/broken.md", "---\ntitle: [oops\n---\n")

@@ -1,6 +1,6 @@
 """The shared cache keeps what is read, within its byte budget."""
 
-from indexer.caching import BoundedCache
+from indexer.search.caching import BoundedCache
 
 
 def test_cache_stays_within_its_budget_and_keeps_what_is_read() -> None:

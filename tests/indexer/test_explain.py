@@ -9,7 +9,7 @@ import math
 import pytest
 
 from indexer import Explanation, Indexer, KnowledgeBase, SearchRequest, SearchResults
-from indexer.explain import ClausePart, TermPart
+from indexer.search.explain import ClausePart, TermPart
 
 from ..conftest import ROOT
 
@@ -19,8 +19,9 @@ EVERYONE = frozenset({"public", "internal"})
 TOLERANCE = 1e-3
 
 
-def search(kb: KnowledgeBase, q: str, audiences: frozenset[str] = EVERYONE,
-           **kwargs) -> SearchResults:  # type: ignore[no-untyped-def]  # fmt: skip
+def search(
+    kb: KnowledgeBase, q: str, audiences: frozenset[str] = EVERYONE, **kwargs
+) -> SearchResults:  # type: ignore[no-untyped-def]
     return kb.search(SearchRequest(q=q, audiences=audiences, explain=True, **kwargs))
 
 
@@ -84,8 +85,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("who", ["anonymous", "tier2"])
 @pytest.mark.parametrize("query", QUERIES)
-def test_the_parts_add_up_to_every_hits_score(sample: KnowledgeBase, query: str,
-                                              who: str) -> None:  # fmt: skip
+def test_the_parts_add_up_to_every_hits_score(sample: KnowledgeBase, query: str, who: str) -> None:
     audiences = PUBLIC if who == "anonymous" else EVERYONE
     results = search(sample, query, audiences, limit=20)
     for hit in results.hits:

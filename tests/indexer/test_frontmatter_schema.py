@@ -9,8 +9,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from indexer import front_matter_schema
-from indexer.articles import split_front_matter
-from indexer.frontmatter import check
+from indexer.documents.articles import split_front_matter
+from indexer.documents.frontmatter import check
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = (

@@ -63,8 +63,9 @@ def test_a_good_article_passes(tmp_path: Path) -> None:
         (("img/vpn.svg", "img/missing.svg"), (22, "broken-link")),
     ],
 )
-def test_each_rule_reports_file_and_line(tmp_path: Path, change: tuple[str, str],
-                                         expected: tuple[int, str]) -> None:  # fmt: skip
+def test_each_rule_reports_file_and_line(
+    tmp_path: Path, change: tuple[str, str], expected: tuple[int, str]
+) -> None:
     broken = GOOD.replace(*change)
     assert broken != GOOD
     found = run(tmp_path, {"vpn.md": broken, "img/vpn.svg": "<svg/>"})
@@ -91,8 +92,10 @@ def test_links_between_articles_and_their_headings(tmp_path: Path) -> None:
         .replace("img/vpn.svg", "../outside.md")
     )
     other = GOOD.replace("id: KB-5001", "id: KB-5003")
-    found = run(tmp_path, {"vpn.md": linking, "sub/other.md": other, "img/vpn.svg": "",
-                           "sub/img/vpn.svg": ""})  # fmt: skip
+    found = run(
+        tmp_path,
+        {"vpn.md": linking, "sub/other.md": other, "img/vpn.svg": "", "sub/img/vpn.svg": ""},
+    )
     broken = [f for f in found if f[0] == "vpn.md" and f[3] == "broken-link"]
     assert len(broken) == 2, found  # no heading #nowhere; a link out of the KB
 

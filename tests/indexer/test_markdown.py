@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from indexer.markdown import (
+from indexer.documents.markdown import (
     _QUOTE_RULE_OR_UNDERLINE,
     parse_body,
     parse_outline,
@@ -134,11 +134,17 @@ def test_lint_outline_finds_the_same_headings_anchors_and_links_as_the_renderer(
         assert [s.anchor for s in outline.sections] == [s.anchor for s in full.sections]
         assert outline.links == full.links
     assert parse_outline(TRICKY).links == (
-        "other.md#cause", "img/a.png", "runbook.md", "net.md#mtu", "x.md", "q.md",
-    )  # fmt: skip
+        "other.md#cause",
+        "img/a.png",
+        "runbook.md",
+        "net.md#mtu",
+        "x.md",
+        "q.md",
+    )
     assert parse_outline(TRICKY).headings[-2:] == (
-        "Underlined heading", "Heading quoted in a list",
-    )  # fmt: skip
+        "Underlined heading",
+        "Heading quoted in a list",
+    )
 
 
 def test_table_column_alignment_survives_a_csp_without_inline_styles() -> None:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from indexer import Indexer, KnowledgeBase, SearchRequest
-from indexer.meaning import DIMENSIONS, HEADS, bert_graph, encoder, from_bytes, to_bytes
-from indexer.rewrite import meaning_text
+from indexer.search.rewrite import meaning_text
+from indexer.text.meaning import DIMENSIONS, HEADS, bert_graph, encoder, from_bytes, to_bytes
 
 from ..conftest import ROOT
 

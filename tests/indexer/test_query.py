@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.query import NOISY_NUMBER_WEIGHT, parse
+from indexer.text.query import NOISY_NUMBER_WEIGHT, parse
 
 
 def typed(query: str) -> list[str]:

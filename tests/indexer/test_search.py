@@ -13,7 +13,9 @@ PUBLIC = frozenset({"public"})
 
 
 def search(kb: KnowledgeBase, q: str, audiences: frozenset[str] = EVERYONE, **kwargs):  # type: ignore[no-untyped-def]
-    return kb.search(SearchRequest(q=q, audiences=audiences, **kwargs))
+    """``systems=(...)``, ``tags=(...)``: filter by those facets."""
+    filters = tuple((name, kwargs.pop(name)) for name in ("systems", "tags") if name in kwargs)
+    return kb.search(SearchRequest(q=q, audiences=audiences, filters=filters, **kwargs))
 
 
 @pytest.mark.parametrize(
@@ -209,8 +211,11 @@ def test_repeated_searches_follow_every_commit(kb: KnowledgeBase, indexer, kb_di
     assert "printing/spooler" not in ids(search(kb, "spooler"))
 
 
-def test_words_stay_findable_after_most_articles_are_rewritten(kb: KnowledgeBase, indexer,  # type: ignore[no-untyped-def]
-                                                               kb_dir) -> None:  # fmt: skip
+def test_words_stay_findable_after_most_articles_are_rewritten(
+    kb: KnowledgeBase,
+    indexer,  # type: ignore[no-untyped-def]
+    kb_dir,
+) -> None:
     """Rewritten articles leave deleted postings until a merge; a word's document count
     must not include them (it once exceeded the live count and no article matched)."""
     paths = [f"bulk/a{n}.md" for n in range(8)]
@@ -237,8 +242,12 @@ def test_what_anonymous_readers_get_never_depends_on_internal_articles(
     completions_before = kb.autocomplete("outl", PUBLIC)
     words = "update error outlook password permissions dns 0x80070005 " * 40
     for n in range(5):
-        write(kb_dir, f"secret/extra-{n}.md", f"---\nid: KB-S{n}\naudience: internal\n---\n"
-              f"# Update error outlook password {n}\n\n{words * (n + 1)}\n")  # fmt: skip
+        write(
+            kb_dir,
+            f"secret/extra-{n}.md",
+            f"---\nid: KB-S{n}\naudience: internal\n---\n"
+            f"# Update error outlook password {n}\n\n{words * (n + 1)}\n",
+        )
     indexer.update([f"secret/extra-{n}.md" for n in range(5)])
     assert search(kb, "update error", EVERYONE).total > search(kb, "update error", PUBLIC).total
     assert {q: _public_scores(kb, q) for q in queries} == before
@@ -252,10 +261,14 @@ def test_a_quoted_message_with_stop_words_in_it_matches_where_it_is_written(
     """ "Access is denied" is how Windows says it. The index leaves the stop word's place
     empty: the phrase must match there, exactly (it matched only "access denied")."""
     for name, message in (("said", "Access is denied"), ("other", "access denied")):
-        write(tmp_path / "kb", f"{name}.md", (
-            f"---\nid: KB-{len(name)}\ntitle: Replication stops\ntype: resolution\n"
-            f"audience: public\n---\n## Symptoms\n\nThe log shows: {message}, then retries.\n"
-        ))  # fmt: skip
+        write(
+            tmp_path / "kb",
+            f"{name}.md",
+            (
+                f"---\nid: KB-{len(name)}\ntitle: Replication stops\ntype: resolution\n"
+                f"audience: public\n---\n## Symptoms\n\nThe log shows: {message}, then retries.\n"
+            ),
+        )
     indexer = Indexer(tmp_path / "kb", tmp_path / "index")
     indexer.build()
     kb = KnowledgeBase(indexer.storage, tmp_path / "kb")

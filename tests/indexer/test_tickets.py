@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.tickets import MAX_TICKET_WORDS, ticket_query
+from indexer.search.tickets import MAX_TICKET_WORDS, ticket_query
 
 MAIL = """Hello team,
 

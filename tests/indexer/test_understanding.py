@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from indexer import Indexer, KnowledgeBase, SearchRequest, SearchResults
-from indexer.rewrite import MIN_PREFIX, half_typed
+from indexer.search.rewrite import MIN_PREFIX, half_typed
 
 from ..conftest import ROOT
 
@@ -29,8 +29,10 @@ def _search(kb: KnowledgeBase, q: str, audiences: frozenset[str], **kwargs) -> S
 
 def _articles(kb: KnowledgeBase, audiences: frozenset[str]) -> list[dict]:
     hits = _search(kb, "", audiences, limit=100).hits
-    return [kb.lookup(hit.id, audiences).article.data | {"id": hit.id, "title": hit.title}
-            for hit in hits]  # fmt: skip
+    return [
+        kb.lookup(hit.id, audiences).article.data | {"id": hit.id, "title": hit.title}
+        for hit in hits
+    ]
 
 
 @pytest.mark.parametrize("who", AUDIENCES)
@@ -114,8 +116,12 @@ def test_nonsense_matches_nothing_and_unknown_codes_are_named(
 
 
 def test_half_typed_codes_and_words_find_their_articles(sample: KnowledgeBase) -> None:
-    for typed, expected in (("0x8007", "KB-1003"), ("outlo", "KB-1001"), ("bitlo", "KB-1005"),
-                            ("kerb", "KB-1015")):  # fmt: skip
+    for typed, expected in (
+        ("0x8007", "KB-1003"),
+        ("outlo", "KB-1001"),
+        ("bitlo", "KB-1005"),
+        ("kerb", "KB-1015"),
+    ):
         results = _search(sample, typed, PUBLIC)
         assert results.corrected_query is None, typed
         assert expected in [h.id for h in results.hits[:3]], typed
@@ -131,10 +137,19 @@ def test_text_that_cannot_be_an_index_term_is_no_error(sample: KnowledgeBase) ->
         assert _search(sample, q, PUBLIC).match in ("strong", "weak", "none")
 
 
-@pytest.mark.parametrize(("typed", "unfinished"), [
-    ("outlo", True), ("0x8007", True), ("KRB_AP_", True), ("KB-", True),
-    ("network ", False), ("how do I remove it?", False), ("disk full.", False), ("", False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "unfinished"),
+    [
+        ("outlo", True),
+        ("0x8007", True),
+        ("KRB_AP_", True),
+        ("KB-", True),
+        ("network ", False),
+        ("how do I remove it?", False),
+        ("disk full.", False),
+        ("", False),
+    ],
+)
 def test_a_space_or_punctuation_after_the_last_word_says_it_is_finished(
     typed: str, unfinished: bool
 ) -> None:

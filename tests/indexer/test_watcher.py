@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from indexer import Indexer, KnowledgeBase, SearchRequest, Watcher
-from indexer import watcher as watcher_module
-from indexer import writer as writer_module
+from indexer.writing import watcher as watcher_module
+from indexer.writing import writer as writer_module
 
 from ..conftest import wait_until
 from ..fixtures import ARTICLES, git, write
@@ -53,8 +53,9 @@ def test_a_burst_is_written_as_few_batches(
     wait_until(lambda: watching.pending == 0)  # late duplicate events drain too
 
 
-def test_storm_falls_back_to_reconcile(monkeypatch: pytest.MonkeyPatch, watching: Watcher,
-                                       kb: KnowledgeBase, kb_dir: Path) -> None:  # fmt: skip
+def test_storm_falls_back_to_reconcile(
+    monkeypatch: pytest.MonkeyPatch, watching: Watcher, kb: KnowledgeBase, kb_dir: Path
+) -> None:
     monkeypatch.setattr(watcher_module, "STORM_FILES", 5)
     for n in range(20):
         write(kb_dir, f"storm/s{n}.md", f"---\nid: S-{n}\n---\nstormword\n")
@@ -77,8 +78,13 @@ def test_branch_switch_leaves_index_matching_the_tree(
     )
 
 
-def test_failed_write_is_retried(watching: Watcher, kb: KnowledgeBase, kb_dir: Path, indexer: Indexer,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_failed_write_is_retried(
+    watching: Watcher,
+    kb: KnowledgeBase,
+    kb_dir: Path,
+    indexer: Indexer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls = {"n": 0}
     real_update = indexer.update
 
@@ -94,8 +100,9 @@ def test_failed_write_is_retried(watching: Watcher, kb: KnowledgeBase, kb_dir: P
     assert calls["n"] >= 2
 
 
-def test_changes_the_watcher_never_heard_of_are_reconciled(indexer: Indexer, kb: KnowledgeBase,
-                                                           kb_dir: Path) -> None:  # fmt: skip
+def test_changes_the_watcher_never_heard_of_are_reconciled(
+    indexer: Indexer, kb: KnowledgeBase, kb_dir: Path
+) -> None:
     """Events the OS dropped (here: changes made before watching began) are caught by the
     periodic reconciliation, the watcher's safety net."""
     write(kb_dir, "email/outlook-prompt.md", ARTICLES["email/outlook-prompt.md"] + "\nlychee\n")

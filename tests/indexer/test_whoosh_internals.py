@@ -10,9 +10,9 @@ from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
 from indexer import Indexer
-from indexer.schema import build_schema
-from indexer.storage import WRITER_OPTIONS
+from indexer.documents.schema import build_schema
 from indexer.whoosh_internals import field_lengths, finish_segment, postings, segment_writer
+from indexer.writing.storage import WRITER_OPTIONS
 
 from ..conftest import ROOT
 
@@ -40,8 +40,10 @@ def test_posting_arrays_are_whooshs_postings(sample_reader) -> None:  # type: ig
 def test_field_lengths_are_whooshs(sample_reader) -> None:  # type: ignore[no-untyped-def]
     for fieldname in ("title", "body", "symptoms"):
         lengths = field_lengths(sample_reader, fieldname)
-        expected = [sample_reader.doc_field_length(doc, fieldname, 0) or 0  # None: none
-                    for doc in range(sample_reader.doc_count_all())]  # fmt: skip
+        expected = [
+            sample_reader.doc_field_length(doc, fieldname, 0) or 0  # None: none
+            for doc in range(sample_reader.doc_count_all())
+        ]
         assert lengths.tolist() == pytest.approx(expected)
 
 

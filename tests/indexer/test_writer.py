@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from indexer import Indexer, KnowledgeBase, SearchRequest
-from indexer.storage import STATE
+from indexer.writing.storage import STATE
 
 from ..fixtures import ARTICLES, git, write
 

@@ -18,11 +18,27 @@ from server.activity import (
 )
 
 
-def search(activity: Activity, query: str, visitor: str = "v1", total: int = 3,
-           at: float | None = None, source: str = "page") -> str:  # fmt: skip
+def search(
+    activity: Activity,
+    query: str,
+    visitor: str = "v1",
+    total: int = 3,
+    at: float | None = None,
+    source: str = "page",
+) -> str:
     search_id = f"{abs(hash((query, visitor, at))):016x}"[:16]
-    activity.record(SearchEvent(search_id, at or time.time(), visitor, "anonymous", source,
-                                query, total, ("KB-1", "KB-2")))  # fmt: skip
+    activity.record(
+        SearchEvent(
+            search_id,
+            at or time.time(),
+            visitor,
+            "anonymous",
+            source,
+            query,
+            total,
+            ("KB-1", "KB-2"),
+        )
+    )
     return search_id
 
 

@@ -87,8 +87,9 @@ def test_old_names_redirect_to_the_permalink(client: FlaskClient) -> None:
     assert response.status_code == 301 and response.headers["Location"].endswith("/kb/KB-2001")
 
 
-def test_healthz_counts_only_what_the_caller_may_see(client: FlaskClient,
-                                                    tier2_headers: dict[str, str]) -> None:  # fmt: skip
+def test_healthz_counts_only_what_the_caller_may_see(
+    client: FlaskClient, tier2_headers: dict[str, str]
+) -> None:
     body = client.get("/healthz", headers=tier2_headers).get_json()
     assert body["status"] == "ok" and body["documents"] == 5
     assert client.get("/healthz").get_json()["documents"] == 3  # the public articles
@@ -123,8 +124,11 @@ def test_autocomplete_and_related_respect_access(client) -> None:  # type: ignor
 
     tier2 = {"Authorization": f"Bearer {TIER2_TOKEN}"}
     public = client.get("/api/autocomplete?q=outl").get_json()
-    assert {"kind": "article", "text": "Outlook keeps asking for a password",
-            "url": "http://localhost/kb/KB-2002"} in public["suggestions"]  # fmt: skip
+    assert {
+        "kind": "article",
+        "text": "Outlook keeps asking for a password",
+        "url": "http://localhost/kb/KB-2002",
+    } in public["suggestions"]
     for text in ("etcdH", MARKER[:5]):
         assert client.get(f"/api/autocomplete?q={text}").get_json()["suggestions"] == []
         assert client.get(f"/api/autocomplete?q={text}", headers=tier2).get_json()["suggestions"]
@@ -167,8 +171,12 @@ def test_readers_get_from_the_api_what_the_page_shows(
     """Authors' HTML comments and unknown front-matter keys are in the source, never on the
     page: anonymous readers and tier 1 get neither through the API; tier 2 gets the source."""
     note = "editornotequokka"
-    write(kb_dir, "public/commented.md", f"---\nid: KB-COMMENT\naudience: public\nnote: {note}\n"
-          f"---\n# Commented\n\nVisible text.\n\n<!-- {note}: ask the vendor -->\n")  # fmt: skip
+    write(
+        kb_dir,
+        "public/commented.md",
+        f"---\nid: KB-COMMENT\naudience: public\nnote: {note}\n"
+        f"---\n# Commented\n\nVisible text.\n\n<!-- {note}: ask the vendor -->\n",
+    )
     indexer.update(["public/commented.md"])
     tier1 = {"Authorization": f"Bearer {TIER1_TOKEN}"}
     for headers in ({}, tier1):
@@ -184,8 +192,11 @@ def test_a_request_cannot_multiply_its_own_cost(client: FlaskClient) -> None:
     """20,000 tag= parameters cost seconds of CPU: past 20 filters, or a 200-character
     value, the answer is a 400 saying so, and filters inside the query stay cheap."""
     many = "&".join(f"tag=t{n}" for n in range(20_000))
-    for path in (f"/api/search?q=update&{many}", f"/?q=update&{many}",
-                 f"/api/search?tag={'x' * 201}"):  # fmt: skip
+    for path in (
+        f"/api/search?q=update&{many}",
+        f"/?q=update&{many}",
+        f"/api/search?tag={'x' * 201}",
+    ):
         assert client.get(path).status_code == 400, path[:60]
     assert client.get("/api/search?" + "&".join(f"tag=t{n}" for n in range(20))).status_code == 200
     inline = " ".join(f"tag:t{n}" for n in range(400))

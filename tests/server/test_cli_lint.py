@@ -29,8 +29,9 @@ def test_json_output_and_paths_as_pre_commit_passes_them(tmp_path: Path, monkeyp
     write(kb, "img/vpn.svg", "<svg/>")
     write(kb, "other.md", "no front matter at all\n")
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["lint", "--kb", "kb", "--format", "json", "kb/vpn.md",
-                                       "README.txt"])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["lint", "--kb", "kb", "--format", "json", "kb/vpn.md", "README.txt"]
+    )
     assert result.exit_code == 0  # a warning alone passes; other.md was not asked about
     answer = json.loads(result.stdout)
     assert (answer["files"], answer["errors"], answer["warnings"]) == (1, 0, 1)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer import lint
-from indexer.articles import read_article
+from indexer.documents.articles import read_article
 from server.cli import main
 
 from ..fixtures import git, make_kb_repo
@@ -28,23 +28,33 @@ def kb(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("kind", "headings"),
-    [("resolution", ["Symptoms", "Cause", "Resolution", "Verification"]),
-     ("config-note", ["Purpose", "Settings", "Verification", "Rollback"])],
-)  # fmt: skip
+    [
+        ("resolution", ["Symptoms", "Cause", "Resolution", "Verification"]),
+        ("config-note", ["Purpose", "Settings", "Verification", "Rollback"]),
+    ],
+)
 def test_new_article_of_each_type(kb: Path, kind: str, headings: list[str]) -> None:
-    result = CliRunner().invoke(main, ["new", "--kb", str(kb), "--type", kind, "--dir", "email",
-                                       "Outlook: search finds nothing"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["new", "--kb", str(kb), "--type", kind, "--dir", "email", "Outlook: search finds nothing"],
+    )
     assert result.exit_code == 0, result.output
     path = Path(result.output.strip())
     assert path == kb / "email" / "outlook-search-finds-nothing.md"
     article = read_article(kb, "email/outlook-search-finds-nothing.md")
     assert article.id == "KB-2004"  # the sample KB's highest is KB-2003
     assert (article.title, article.type, article.owner) == (
-        "Outlook: search finds nothing", kind, "Grace Writer")  # fmt: skip
+        "Outlook: search finds nothing",
+        kind,
+        "Grace Writer",
+    )
     assert article.reviewed == dt.date.today().isoformat()
     assert list(article.parsed.headings) == headings
-    errors = [f for f in lint(kb, ["email/outlook-search-finds-nothing.md"]).findings
-              if f.severity == "error"]  # fmt: skip
+    errors = [
+        f
+        for f in lint(kb, ["email/outlook-search-finds-nothing.md"]).findings
+        if f.severity == "error"
+    ]
     assert errors == []
 
 

@@ -28,7 +28,8 @@ def test_kb_sync_exits_1_with_the_reason(tmp_path: Path) -> None:
     make_origin(tmp_path)
     kb = clone(tmp_path / "origin.git", tmp_path / "replica")
     git(kb.parent, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
-    result = CliRunner().invoke(main, ["sync", "--kb", str(kb), "--index-dir",
-                                       str(tmp_path / "index")])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["sync", "--kb", str(kb), "--index-dir", str(tmp_path / "index")]
+    )
     assert result.exit_code == 1
     assert "cannot fetch origin/main" in result.output

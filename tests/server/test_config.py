@@ -23,8 +23,14 @@ def test_precedence_file_then_env_then_overrides(tmp_path: Path) -> None:
 
 def test_all_problems_are_reported_together() -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config(environ={"KB_PORT": "eighty", "KB_DEFAULT_AUDIENCE": "everyone",
-                             "KB_TOKENS": "wizard:abcdefghij", "KB_WATCH": "maybe"})  # fmt: skip
+        load_config(
+            environ={
+                "KB_PORT": "eighty",
+                "KB_DEFAULT_AUDIENCE": "everyone",
+                "KB_TOKENS": "wizard:abcdefghij",
+                "KB_WATCH": "maybe",
+            }
+        )
     message = str(caught.value)
     for name in ("port", "default_audience", "tokens", "watch"):
         assert name in message

@@ -17,14 +17,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def site_text(site: Path) -> str:
-    return "\n".join(p.read_text(errors="replace") for p in site.rglob("*") if p.is_file()
-                     and p.suffix in (".html", ".svg", ".xml", ".json", ".js"))  # fmt: skip
+    return "\n".join(
+        p.read_text(errors="replace")
+        for p in site.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".svg", ".xml", ".json", ".js")
+    )
 
 
 def test_mkdocs_builds_the_shipped_kb_strictly(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
-                          str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True,
-                         check=False)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     assert (
         tmp_path / "site" / "windows" / "windows-update-0x80070005-access-denied.html"
@@ -32,8 +39,9 @@ def test_mkdocs_builds_the_shipped_kb_strictly(tmp_path: Path) -> None:
     assert not (tmp_path / "site" / "_templates").exists()
 
 
-def test_public_export_leaves_internal_articles_and_their_files_behind(kb_dir: Path,
-                                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_public_export_leaves_internal_articles_and_their_files_behind(
+    kb_dir: Path, tmp_path: Path
+) -> None:
     site = tmp_path / "public"
     result = CliRunner().invoke(main, ["export", "--kb", str(kb_dir), "--out", str(site)])
     assert result.exit_code == 0, result.output
@@ -49,8 +57,9 @@ def test_public_export_leaves_internal_articles_and_their_files_behind(kb_dir: P
 
 def test_internal_export_has_every_article(kb_dir: Path, tmp_path: Path) -> None:
     site = tmp_path / "internal"
-    result = CliRunner().invoke(main, ["export", "--kb", str(kb_dir), "--out", str(site),
-                                       "--audience", "internal"])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["export", "--kb", str(kb_dir), "--out", str(site), "--audience", "internal"]
+    )
     assert result.exit_code == 0, result.output
     assert MARKER in (site / "k8s" / "etcd-fsync.html").read_text()
     assert (site / "k8s" / "secret.svg").is_file()
@@ -117,8 +126,16 @@ def test_links_to_internal_articles_become_their_text_in_every_form(
     page = (site / "email" / "links.html").read_text()
     for form in LINK_FORMS:  # each link is there, as its text
         assert f"{form}:" in page
-    for words in ("inline text", "single text", "nested [bracket] text", "reference text",
-                  "Etcd Runbook", "picture text", "raw text", "two\nline text"):  # fmt: skip
+    for words in (
+        "inline text",
+        "single text",
+        "nested [bracket] text",
+        "reference text",
+        "Etcd Runbook",
+        "picture text",
+        "raw text",
+        "two\nline text",
+    ):
         assert words in page, f"{words!r} is missing"
     assert 'src="img/flow.svg"' in page  # the image inside a link is kept
 
@@ -165,3 +182,43 @@ def test_export_never_replaces_the_kb_folder(kb_dir: Path) -> None:
         result = _export(kb_dir, out)
         assert result.exit_code == 1 and "choose another --out" in result.output
     assert (kb_dir / "email" / "outlook-prompt.md").is_file() and not (kb_dir / "site").exists()
+
+
+# ---------------------------------------------------------------- issue 18: one slug rule
+
+HEADINGS = """---
+id: KB-7001
+title: Print spooler stops
+type: resolution
+audience: public
+---
+## Step 2 — restart the service
+## Résolution
+## Setup
+## Setup
+## `spoolsv.exe` & friends
+"""
+
+
+def test_the_export_gives_headings_the_ids_the_server_and_lint_give(
+    kb_dir: Path, tmp_path: Path
+) -> None:
+    from indexer.documents.markdown import parse_body
+
+    write(kb_dir, "printing/spooler.md", HEADINGS)
+    server_ids = [s.anchor for s in parse_body(HEADINGS.split("---\n", 2)[2]).sections if s.anchor]
+    assert server_ids[:2] == ["step-2--restart-the-service", "résolution"]
+    # a link lint accepts (to the server's anchor) must hold in the strict export too
+    write(
+        kb_dir,
+        "printing/see-also.md",
+        HEADINGS.replace("KB-7001", "KB-7002").replace(
+            "## Setup\n## Setup\n", "See [step 2](spooler.md#step-2--restart-the-service).\n"
+        ),
+    )
+    site = tmp_path / "site"
+    result = CliRunner().invoke(main, ["export", "--kb", str(kb_dir), "--out", str(site)])
+    assert result.exit_code == 0, result.output
+    page = (site / "printing" / "spooler.html").read_text()
+    for anchor in server_ids:
+        assert f'id="{anchor}"' in page, anchor

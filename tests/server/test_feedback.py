@@ -25,8 +25,9 @@ def test_a_double_click_is_counted_once(app: Flask, client: FlaskClient) -> None
 
 
 def test_the_form_works_without_javascript(app: Flask, client: FlaskClient) -> None:
-    sent = submit(client, "/kb/KB-2001", "/kb/KB-2001/feedback", helpful="no",
-                  comment="Step 2 fails")  # fmt: skip
+    sent = submit(
+        client, "/kb/KB-2001", "/kb/KB-2001/feedback", helpful="no", comment="Step 2 fails"
+    )
     assert sent.status_code == 302
     assert sent.headers["Location"] == "/kb/KB-2001#feedback"
     page = client.get("/kb/KB-2001").text

@@ -69,7 +69,13 @@ def test_the_page_shows_charts_and_every_table(client: FlaskClient) -> None:
     html = client.get("/admin/insights?days=7", headers=ADMIN).text
     assert html.count("<svg") == 2
     assert "Searches per day" in html and "Feedback per day" in html
-    for title in ("Top queries", "Queries with no results", "Click-through per article",
-                  "Least helpful articles", "Articles to review", "Articles by owner"):  # fmt: skip
+    for title in (
+        "Top queries",
+        "Queries with no results",
+        "Click-through per article",
+        "Least helpful articles",
+        "Articles to review",
+        "Articles by owner",
+    ):
         assert title in html
     assert client.get("/admin/insights/nonsense.csv", headers=ADMIN).status_code == 404

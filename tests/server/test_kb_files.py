@@ -37,14 +37,24 @@ def test_a_link_that_names_an_article_file_serves_nothing(
     write(kb_dir, "secret/x.md", INTERNAL)
     write(kb_dir, "public/img/ok.svg", SVG)
     (kb_dir / "public/img/disguised.png").symlink_to(kb_dir / "secret/x.md")
-    write(kb_dir, "public/links.md", _public(
-        "[tab](../secret/x.md%09) [space](../secret/x.md%20) [nl](../secret/x.md%0A) "
-        "[upper](../secret/x.MD) ![img](img/disguised.png) ![ok](img/ok.svg)"))  # fmt: skip
+    write(
+        kb_dir,
+        "public/links.md",
+        _public(
+            "[tab](../secret/x.md%09) [space](../secret/x.md%20) [nl](../secret/x.md%0A) "
+            "[upper](../secret/x.MD) ![img](img/disguised.png) ![ok](img/ok.svg)"
+        ),
+    )
     indexer.update(["secret/x.md", "public/links.md"])
 
     assert _fetch(client, "public/img/ok.svg")[0] == 200  # real assets still work
-    for path in ("secret/x.md", "secret/x.md%09", "secret/x.md%20", "secret/x.MD",
-                 "public/img/disguised.png"):  # fmt: skip
+    for path in (
+        "secret/x.md",
+        "secret/x.md%09",
+        "secret/x.md%20",
+        "secret/x.MD",
+        "public/img/disguised.png",
+    ):
         for headers in ({}, tier2_headers):
             status, text = _fetch(client, path, headers)
             assert status == 404, (path, headers)

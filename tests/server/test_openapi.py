@@ -65,12 +65,24 @@ def test_real_answers_match_the_schemas(client: FlaskClient, spec: dict[str, Any
         ("/api/search", "get", client.get("/api/search?q=0x80070005", headers=TIER2)),
         ("/api/search", "get", client.get("/api/search?q=zzzzzz+outlok")),
         ("/api/search", "get", client.get("/api/search?limit=0")),
-        ("/api/search", "get", client.get("/api/search?q=e-mail+title:outlook+KB-2001&explain=1",
-                                          headers=TIER2)),
+        (
+            "/api/search",
+            "get",
+            client.get("/api/search?q=e-mail+title:outlook+KB-2001&explain=1", headers=TIER2),
+        ),
         ("/api/search", "get", client.get("/api/search?q=outl&explain=1", headers=TIER2)),
         ("/api/search", "get", client.get("/api/search?q=outlook&explain=1")),
-        ("/api/suggest", "post", client.post("/api/suggest", json={
-            "subject": "Outlook keeps asking for my password", "description": "since the move"})),
+        (
+            "/api/suggest",
+            "post",
+            client.post(
+                "/api/suggest",
+                json={
+                    "subject": "Outlook keeps asking for my password",
+                    "description": "since the move",
+                },
+            ),
+        ),
         ("/api/suggest", "post", client.post("/api/suggest", json={"subject": 3})),
         ("/api/autocomplete", "get", client.get("/api/autocomplete?q=outl")),
         ("/api/articles/{ref}", "get", client.get("/api/articles/KB-2001")),
@@ -79,13 +91,19 @@ def test_real_answers_match_the_schemas(client: FlaskClient, spec: dict[str, Any
         ("/api/articles/{ref}/related", "get", client.get("/api/articles/KB-2001/related")),
         ("/api/articles/{ref}/version", "get", client.get("/api/articles/KB-2001/version")),
         ("/api/articles/{ref}/version", "get", client.get("/api/articles/KB-2003/version")),
-        ("/api/articles/{ref}/feedback", "post",
-         client.post("/api/articles/KB-2001/feedback", json={"helpful": True})),
-        ("/api/articles/{ref}/feedback", "post",
-         client.post("/api/articles/KB-2001/feedback", json={"helpful": "yes"})),
+        (
+            "/api/articles/{ref}/feedback",
+            "post",
+            client.post("/api/articles/KB-2001/feedback", json={"helpful": True}),
+        ),
+        (
+            "/api/articles/{ref}/feedback",
+            "post",
+            client.post("/api/articles/KB-2001/feedback", json={"helpful": "yes"}),
+        ),
         ("/api/tickets/{ticket}", "get", client.get("/api/tickets/INC-1001", headers=TIER2)),
         ("/api/openapi.json", "get", client.get("/api/openapi.json")),
         ("/healthz", "get", client.get("/healthz")),
-    ]  # fmt: skip
+    ]
     for path, method, response in calls:
         _check(spec, path, method, response)

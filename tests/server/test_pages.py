@@ -54,8 +54,11 @@ def test_problems_page_needs_sign_in(client: FlaskClient, tier2_headers: dict[st
     assert client.get("/problems", headers=tier2_headers).status_code == 200
 
 
-def test_a_cached_page_still_follows_the_articles_it_links_to(client: FlaskClient, indexer,  # type: ignore[no-untyped-def]
-                                                              kb_dir) -> None:  # fmt: skip
+def test_a_cached_page_still_follows_the_articles_it_links_to(
+    client: FlaskClient,
+    indexer,  # type: ignore[no-untyped-def]
+    kb_dir,
+) -> None:
     """Rendered HTML is cached, but a link whose target was hidden since is not kept."""
     (kb_dir / "windows" / "see-also.md").write_text(
         "---\nid: KB-2050\naudience: public\n---\n# See also\n\n"

@@ -13,8 +13,10 @@ from indexer import Indexer
 
 from ..fixtures import MARKER, TIER1_TOKEN, git, write
 
-STEPS = "## Symptoms\n\nThe vault unseals slowly after a restart and clients time out.\n\n" \
-        "## Resolution\n\n1. Check the raft peers.\n2. Restart the standby node.\n"  # fmt: skip
+STEPS = (
+    "## Symptoms\n\nThe vault unseals slowly after a restart and clients time out.\n\n"
+    "## Resolution\n\n1. Check the raft peers.\n2. Restart the standby node.\n"
+)
 READERS = ({}, {"Authorization": f"Bearer {TIER1_TOKEN}"})  # anonymous, tier 1
 WAYS = ["built after the commit", "updated by the commit"]
 
@@ -47,8 +49,14 @@ def _move(indexer: Indexer, kb_dir: Path, old: str, new: str, text: str, way: st
 def test_a_renamed_and_edited_article_redirects_those_who_may_see_it(
     client: FlaskClient, indexer: Indexer, kb_dir: Path, tier2_headers: dict[str, str], way: str
 ) -> None:
-    _move(indexer, kb_dir, "vault/unseal.md", "vault/unseal-slow.md",
-          _article("internal", "Vault unseal is slow"), way)  # fmt: skip
+    _move(
+        indexer,
+        kb_dir,
+        "vault/unseal.md",
+        "vault/unseal-slow.md",
+        _article("internal", "Vault unseal is slow"),
+        way,
+    )
     moved = client.get("/kb/vault/unseal", headers=tier2_headers)
     assert moved.status_code == 301, way
     assert moved.headers["Location"].endswith("/kb/vault/unseal-slow")
@@ -63,8 +71,9 @@ def test_a_path_that_held_an_internal_article_tells_readers_nothing(
 ) -> None:
     """The runbook is replaced by a public page much like it: git calls that a rename, but
     readers who could not see the runbook must not learn its path from a redirect."""
-    _move(indexer, kb_dir, "vault/unseal.md", "help/vault.md",
-          _article("public", "Vault unseal"), way)  # fmt: skip
+    _move(
+        indexer, kb_dir, "vault/unseal.md", "help/vault.md", _article("public", "Vault unseal"), way
+    )
     for headers in READERS:
         assert client.get("/kb/help/vault", headers=headers).status_code == 200
         for path in ("/kb/vault/unseal", "/api/articles/vault/unseal", "/help/kb/vault/unseal"):

@@ -43,7 +43,7 @@ def test_without_a_match_escalation_is_offered_with_the_query(client: FlaskClien
 def test_escalation_url_carries_query_and_articles_looked_at(client_with) -> None:  # type: ignore[no-untyped-def]
     client = client_with(
         escalation_url="https://desk.example/new?subject={query}&kb={articles}&body={description}",
-    )  # fmt: skip
+    )
     client.get("/help?q=update+access+denied")
     client.get("/help/kb/KB-2001")
     client.get("/help/kb/KB-0999")  # an alias: redirected, not counted twice

@@ -46,10 +46,12 @@ def test_suggestions_only_come_from_articles_the_caller_may_see(client: FlaskCli
 
 
 def test_bad_and_oversized_tickets_get_clear_errors(client: FlaskClient) -> None:
-    cases = [({"subject": "", "description": "  "}, "give a subject or a description"),
-             ({"subject": ["a"]}, "subject must be a string"),
-             ({"subject": "x", "limit": 0}, "limit must be"),
-             ([1, 2], "JSON object")]  # fmt: skip
+    cases = [
+        ({"subject": "", "description": "  "}, "give a subject or a description"),
+        ({"subject": ["a"]}, "subject must be a string"),
+        ({"subject": "x", "limit": 0}, "limit must be"),
+        ([1, 2], "JSON object"),
+    ]
     for body, message in cases:
         answer = client.post("/api/suggest", json=body)
         assert answer.status_code == 400
@@ -65,8 +67,12 @@ def sample_kb(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
     index_dir = tmp_path_factory.mktemp("sample") / "index"
     indexer = Indexer(ROOT / "kb", index_dir, default_audience="internal")
     indexer.build()
-    config = Config(kb_dir=ROOT / "kb", index_dir=index_dir, tokens=f"tier2:{TIER2_TOKEN}",
-                    activity_db=index_dir.parent / "activity.db")  # fmt: skip
+    config = Config(
+        kb_dir=ROOT / "kb",
+        index_dir=index_dir,
+        tokens=f"tier2:{TIER2_TOKEN}",
+        activity_db=index_dir.parent / "activity.db",
+    )
     app = create_app(config, Services(kb=KnowledgeBase(indexer.storage, ROOT / "kb")))
     return app.test_client()
 
