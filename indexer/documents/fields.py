@@ -107,6 +107,15 @@ FIELDS: tuple[Field, ...] = (
         words=True,
     ),
     Field(
+        "product",
+        "list",
+        "The product lines it is about, as customers name them (Northwind POS).",
+        "Product",
+        facet=True,
+        param="product",
+        words=True,
+    ),
+    Field(
         "error_codes",
         "list",
         "Codes exactly as shown to users: 0x80070005, ORA-12154.",
