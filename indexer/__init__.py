@@ -34,18 +34,18 @@ if TYPE_CHECKING:
     from .documents.gitmeta import Change, article_changes
     from .documents.markdown import RenderedBody, highlight, pygments_css, render
     from .errors import ArticleError, IndexUnavailable, SearchRequestError
-    from .search.caching import BoundedCache
-    from .search.confidence import MATCHES
-    from .search.explain import FORM_KINDS, Explanation, TermPart
-    from .search.knowledge_base import (
+    from .search.answers import (
         ArticleRecord,
         CatalogueEntry,
         Hit,
-        KnowledgeBase,
         Lookup,
         SearchRequest,
         SearchResults,
     )
+    from .search.caching import BoundedCache
+    from .search.confidence import MATCHES
+    from .search.explain import FORM_KINDS, Explanation, TermPart
+    from .search.knowledge_base import KnowledgeBase
     from .search.rewrite import half_typed
     from .search.suggestions import Completion
     from .writing.status import WriterStatus, read_status

@@ -14,7 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from indexer import KnowledgeBase, SearchRequest, SearchRequestError, SearchResults
-from indexer.search.knowledge_base import MAX_LIMIT, MAX_RESULT_WINDOW
+from indexer.search.answers import MAX_LIMIT, MAX_RESULT_WINDOW
 from indexer.text.query import MAX_QUERY_CHARS, MAX_WORDS, parse
 
 from ..fixtures import MARKER
