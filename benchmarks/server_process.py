@@ -134,6 +134,16 @@ class Server(ChildServer):
         )
 
 
+# the production layout's web server (README, "Production layout"), as the tests start it
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "-c",
+    "python:server.gunicorn_conf",
+    "server.wsgi:app",
+]
+
 NGINX = Path("/usr/sbin/nginx")
 NGINX_SITE = Path(__file__).resolve().parent.parent / "server" / "deploy" / "nginx.conf"
 
@@ -172,14 +182,7 @@ class ProductionLayout:
             self.servers.append(
                 ChildServer(
                     "gunicorn",
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "-c",
-                        "python:server.gunicorn_conf",
-                        "server.wsgi:app",
-                    ],
+                    GUNICORN,
                     upstream,
                     folder / "gunicorn.log",
                     timeout,

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from benchmarks.server_process import free_port
+from benchmarks.server_process import GUNICORN, free_port
 from indexer.writing.status import STATUS_FILE
 
 from ..conftest import wait_until
@@ -131,7 +131,7 @@ def layout(tmp_path: Path) -> Iterator[Layout]:
     wait_until(lambda: (index / "CURRENT").exists(), timeout=60)
     log = tmp_path / "gunicorn.log"
     gunicorn = _start(
-        [sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf", "server.wsgi:app"],
+        GUNICORN,
         env,
         tmp_path,
         log,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.server_process import Server, free_port
+from benchmarks.server_process import GUNICORN, Server, free_port
 
 from ..conftest import wait_until
 
@@ -90,14 +90,7 @@ def test_gunicorn_workers_write_every_answered_search_before_they_exit(
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         gunicorn = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "python:server.gunicorn_conf",
-                "server.wsgi:app",
-            ],
+            GUNICORN,
             env=env,
             cwd=tmp_path,
             stdout=out,
