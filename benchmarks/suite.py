@@ -1,8 +1,11 @@
 """`make bench`: kb-search at 1k and 10k articles (100k on request), beside SQLite FTS5 and
 tantivy doing the same work on the same files in the same run.
 
-For each size, a generated KB (benchmarks/synthetic.py) is committed to an origin repository
-and cloned twice: one clone for `kb serve`, one for the peers. Measured for every engine:
+For each size, a generated KB is committed to an origin repository and cloned twice: one
+clone for `kb serve`, one for the peers. Its text is real support text by default
+(benchmarks/realistic.py: the paragraphs of ../shared/bench/corpus recombined with a seed),
+or, with --text synthetic or without the corpus, benchmarks/synthetic.py's small vocabulary.
+Measured for every engine:
 
 1. full build of the index by a subprocess: wall time, docs/s, peak RSS of the process and
    all its descendants (kb-search builds in spawned workers), sampled every 0.2 s;
@@ -45,11 +48,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import realistic, synthetic
 from benchmarks.measure import KeepAlive, PeakRss, dir_bytes, percentiles, rss_bytes
 from benchmarks.peers import ENGINES as PEERS
 from benchmarks.peers import PeerServer, build_command
 from benchmarks.server_process import ChildServer, Server
-from benchmarks.synthetic import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-suite-token"  # tier 2 sees internal articles too, as the peers do
@@ -70,6 +73,7 @@ class Options:
     edits: int = 50
     pull_files: int = 1000
     warm_up: int = 20  # queries of each kind before latency is measured
+    text: str = "realistic"  # the KBs' text: realistic (the shared corpus) or synthetic
 
 
 @dataclass
@@ -83,15 +87,17 @@ class Queries:
 
 
 def make_queries(kb: Path, count: int, warm_up: int, seed: int = 8) -> Queries:
-    """Short: each word of the KB once, then event IDs (the generator's vocabulary is
-    small); long: 8-12 of those words, like a pasted description; code: error codes."""
+    """Short: each word of the KB once, then event IDs (the synthetic generator's
+    vocabulary is small); long: 8-12 of those words, like a pasted description; code: the
+    error codes articles list in their front matter."""
     rng = random.Random(seed)
     words: set[str] = set()
     events: set[str] = set()
     codes: set[str] = set()
     for file in kb.rglob("*.md"):
         text = file.read_text()
-        codes.update(re.findall(r"0x[0-9A-F]{8}", text))
+        listed = re.search(r"^error_codes: \[(.*)\]$", text, re.M)
+        codes.update(re.findall(r'"([^"]+)"', listed[1]) if listed else ())
         events.update(re.findall(r"\(event (\d+)\)", text))
         body = text.split("\n---\n", 1)[-1]
         words.update(w.lower() for w in re.findall(r"\b[A-Za-z][a-z]{2,}\b", body))
@@ -312,6 +318,7 @@ class Workspace:
 
     root: Path
     articles: int
+    text: str = "realistic"
     origin: Path = field(init=False)
     served: Path = field(init=False)
     peers: Path = field(init=False)
@@ -320,7 +327,8 @@ class Workspace:
 
     def create(self, log: Callable) -> float:
         started = time.perf_counter()
-        self.origin = generate(self.root / "origin", self.articles).parent
+        generator = realistic if self.text == "realistic" else synthetic
+        self.origin = generator.generate(self.root / "origin", self.articles).parent
         for name in ("served", "peers"):
             subprocess.run(
                 ["git", "clone", "-q", str(self.origin), str(self.root / name)], check=True
@@ -328,7 +336,7 @@ class Workspace:
         self.served, self.peers = self.root / "served", self.root / "peers"
         self.base = git(self.peers, "rev-parse", "HEAD").strip()
         elapsed = time.perf_counter() - started
-        log(f"generated {self.articles} articles and cloned them twice in {elapsed:.1f} s")
+        log(f"generated {self.articles} {self.text} articles, cloned twice, in {elapsed:.1f} s")
         return elapsed
 
     def commit_pull_change(self, files: int) -> int:
@@ -563,7 +571,7 @@ def logger(prefix: str) -> Callable[[str], None]:
 
 def run_size(articles: int, root: Path, options: Options) -> dict:
     """Every figure of every engine for one KB size."""
-    space = Workspace(root / f"kb-{articles}", articles)
+    space = Workspace(root / f"kb-{articles}", articles, options.text)
     space.root.mkdir(parents=True)
     generate_s = space.create(logger(f"{articles} setup"))
     queries = make_queries(space.served / "kb", options.queries, options.warm_up)
@@ -636,6 +644,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=_numbers, default=[1, 8, 32])
     parser.add_argument("--edits", type=int, default=50, help="edits timed for freshness (2+)")
     parser.add_argument("--pull-files", type=int, default=1000, help="articles the pull changes")
+    parser.add_argument(
+        "--text",
+        choices=("realistic", "synthetic"),
+        default="realistic" if realistic.available() else "synthetic",
+        help="the KBs' text: paragraphs of ../shared/bench/corpus recombined (the default "
+        "when it is there), or the small generated vocabulary of benchmarks/synthetic.py",
+    )
     parser.add_argument("--keep", type=Path, help="generate the KBs here and keep them")
     parser.add_argument("--json", type=Path, default=Path("bench-results/bench.json"))
     args = parser.parse_args(argv)
@@ -653,6 +668,7 @@ def main(argv: list[str] | None = None) -> None:
         clients=tuple(args.clients),
         edits=args.edits,
         pull_files=args.pull_files,
+        text=args.text,
     )
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

@@ -76,3 +76,25 @@ def test_the_suite_reports_every_figure_beside_both_peers(tmp_path: Path) -> Non
         "bench suite (150 articles)",
         ", ".join(f"{key} {rows[key]['values']}" for key in ("build_s", "edit_p95_ms", "c8_rps")),
     )
+
+
+@pytest.mark.slow
+def test_the_realistic_kb_has_a_real_vocabulary_and_indexes_cleanly(tmp_path: Path) -> None:
+    """What makes a benchmark mean anything at scale: words with a long tail, articles of
+    every length, the shared corpus's own error codes; and every article indexes."""
+    from benchmarks import realistic
+    from indexer import Indexer
+
+    if not realistic.available():
+        pytest.skip(f"no shared corpus at {realistic.CORPUS}")
+    kb = realistic.generate(tmp_path, 300, seed=7)
+    texts = [path.read_text() for path in sorted(kb.rglob("*.md"))]
+    words = {word for text in texts for word in text.lower().split()}
+    lengths = sorted(len(text) for text in texts)
+    assert len(texts) == 300 and len(words) > 10_000  # the synthetic generator has ~85
+    assert lengths[-1] > 10 * lengths[0]
+    assert sum('error_codes: ["' in text for text in texts) > 10
+    again = sorted(realistic.generate(tmp_path / "again", 300, seed=7).rglob("*.md"))
+    assert [path.read_text() for path in again] == texts  # the same seed, the same KB
+    report = Indexer(kb, tmp_path / "index").build()
+    assert report.added == 300 and not report.errors
