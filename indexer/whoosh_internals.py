@@ -10,10 +10,29 @@ for a private attribute of a Whoosh object.
 
 Segments are immutable once written, so everything read here is cached by segment id and
 shared between threads. Deletions are not part of a segment's files; callers apply them.
+
+Rank files. Decoding Whoosh's posting blocks (pickled, zipped, one Python object a posting)
+is most of a long query's time once a KB no longer fits the posting cache: at 100,000
+articles a common word holds tens of thousands of postings in each field. So every segment
+kb-search writes gets a second, flat copy of its postings beside it, made from the same
+stream Whoosh writes them from: ``<segment id>.kbrank``, sorted 64-bit term keys, offsets,
+then every posting's document number (int32) and frequency (float32). It is read through a
+memory map, so a term's postings are two array slices: no decoding, no copy, no file
+descriptor held, and the page cache shared by every process serving the index. Whoosh's own
+clean-up deletes it with its segment (it matches the segment's file names). A segment
+without a valid one (an index written before, a damaged file) is read the old way.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import struct
+import tempfile
+from array import array
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,7 +64,11 @@ def segment_key(reader: SegmentReader) -> str:
 def postings(reader: SegmentReader, fieldname: str, term: str, key: str | None = None) -> Postings:
     """All postings of ``term`` in one segment, deleted documents included. ``key``: the
     segment's :func:`segment_key`, if the caller has it already."""
-    cache_key = (key or segment_key(reader), fieldname, term)
+    key = key or segment_key(reader)
+    ranked = _rank_file(reader, key)
+    if ranked is not None:
+        return ranked.postings(term_key(fieldname, reader.schema[fieldname].to_bytes(term)))
+    cache_key = (key, fieldname, term)
     cached = _POSTINGS.get(cache_key)
     if cached is not None:
         return cached
@@ -109,12 +132,18 @@ def open_stored_fields(reader: SegmentReader) -> bool:
 # ---------------------------------------------------------------------- writing segments
 
 
+def index_writer(ix: Index, **options: Any) -> SegmentWriter:
+    """Whoosh's writer for ``ix`` (it takes the index's lock), writing segments as
+    :class:`_SegmentWriter` does."""
+    return _SegmentWriter(ix, **options)
+
+
 def segment_writer(ix: Index, limitmb: int, **options: Any) -> SegmentWriter:
     """A writer of one segment of ``ix`` for a worker process of a full build. It takes no
     lock (``_lk=False``): the parent holds the index's lock and, like Whoosh's MpWriter's
     sub-writers, each worker writes only its own segment files, never the table of
     contents."""
-    return _BulkSegmentWriter(ix, _lk=False, limitmb=limitmb, **options)
+    return _SegmentWriter(ix, _lk=False, limitmb=limitmb, **options)
 
 
 def finish_segment(writer: SegmentWriter) -> Segment:
@@ -123,19 +152,24 @@ def finish_segment(writer: SegmentWriter) -> Segment:
     return writer._finalize_segment()
 
 
-class _BulkSegmentWriter(SegmentWriter):
-    """Whoosh's segment writer, with field lengths read once per field when postings are
-    written: Whoosh looks each one up in the length column file for every posting, a
-    seventh of a full build's time."""
+class _SegmentWriter(SegmentWriter):
+    """Whoosh's segment writer, for every segment kb-search writes (saves, merges, full
+    builds), with two changes where postings are written: each field's lengths are read
+    once (Whoosh looks each one up in the length column file for every posting, a seventh
+    of a full build's time), and the postings are also written to the segment's rank file,
+    before the table of contents names the segment."""
 
-    def _flush_segment(self) -> None:  # as SegmentWriter's, with preloaded lengths
+    def _flush_segment(self) -> None:  # as SegmentWriter's, with the two changes
         self.perdocwriter.close()
         lengths = _PreloadedLengths(self.per_document_reader())
+        flat = _FlatPostings()
         try:
-            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+            postings = flat.copy_of(self.pool.iter_postings())
+            self.fieldwriter.add_postings(self.schema, lengths, postings)
             self.fieldwriter.close()
         finally:
             lengths.close()
+        flat.write(Path(self.storage.folder), self.get_segment().segment_id(), self.docnum)
 
 
 class _PreloadedLengths:
@@ -158,3 +192,118 @@ class _PreloadedLengths:
 
     def close(self) -> None:
         self._reader.close()
+
+
+# ---------------------------------------------------------------------- rank files
+
+RANK_EXTENSION = ".kbrank"
+_MAGIC = b"KBRANK01"
+_HEADER = struct.Struct("<8sqqq")  # magic, documents, terms, postings
+_RANK_FILES = BoundedCache(max_bytes=1 << 20)  # open memory maps, ~1 KB accounted each
+log = logging.getLogger(__name__)
+
+
+def term_key(fieldname: str, term: bytes) -> int:
+    """A term's 64-bit key in a rank file (a stable hash: files outlive processes)."""
+    digest = hashlib.blake2b(fieldname.encode() + b"\0" + term, digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+class RankFile:
+    """One segment's postings as arrays, memory-mapped."""
+
+    def __init__(self, keys: np.ndarray, starts: np.ndarray, docs: np.ndarray, tfs: np.ndarray):
+        self.keys, self.starts, self.docs, self.tfs = keys, starts, docs, tfs
+
+    def postings(self, key: int) -> Postings:
+        at = int(np.searchsorted(self.keys, np.uint64(key)))
+        if at == len(self.keys) or int(self.keys[at]) != key:
+            return EMPTY_IDS, EMPTY_WEIGHTS
+        start, end = int(self.starts[at]), int(self.starts[at + 1])
+        return self.docs[start:end], self.tfs[start:end]
+
+
+def rank_file_path(folder: Path, segment_id: str) -> Path:
+    return folder / f"{segment_id}{RANK_EXTENSION}"
+
+
+def read_rank_file(path: Path, documents: int) -> RankFile | None:
+    """The rank file at ``path`` if it is whole and made for a segment of ``documents``
+    documents; None otherwise (missing, cut short, another segment's)."""
+    try:
+        raw = np.memmap(path, dtype=np.uint8, mode="r")
+    except (OSError, ValueError):  # missing, or empty
+        return None
+    if len(raw) < _HEADER.size:
+        return None
+    magic, count, terms, postings = _HEADER.unpack(bytes(raw[: _HEADER.size]))
+    sizes = (8 * terms, 8 * (terms + 1), 4 * postings, 4 * postings)
+    if magic != _MAGIC or count != documents or len(raw) != _HEADER.size + sum(sizes):
+        return None
+    offsets = np.cumsum((_HEADER.size, *sizes))
+    parts = [raw[offsets[i] : offsets[i + 1]] for i in range(4)]
+    dtypes = (np.uint64, np.int64, np.int32, np.float32)
+    return RankFile(*(part.view(dtype) for part, dtype in zip(parts, dtypes, strict=True)))
+
+
+def _rank_file(reader: SegmentReader, key: str) -> RankFile | None:
+    found = _RANK_FILES.get(key)
+    if found is None:
+        path = rank_file_path(Path(reader._storage.folder), reader.segment().segment_id())
+        found = read_rank_file(path, reader.doc_count_all()) or False
+        if found is False and reader.doc_count_all():
+            log.warning("segment %s has no usable rank file: its postings are decoded", key)
+        _RANK_FILES.put(key, found, 1_000)
+    return found or None
+
+
+class _FlatPostings:
+    """Postings copied as Whoosh writes them (sorted by field, term, then document), and
+    written out as a rank file."""
+
+    def __init__(self) -> None:
+        self.keys = array("Q")
+        self.starts = array("q")
+        self.docs = array("i")
+        self.tfs = array("f")
+
+    def copy_of(self, items: Iterable[tuple]) -> Iterator[tuple]:
+        keys, starts, docs, tfs = self.keys, self.starts, self.docs, self.tfs
+        last: tuple[str, bytes] | None = None
+        for item in items:
+            fieldname, term, docnum, weight = item[0], item[1], item[2], item[3]
+            if (fieldname, term) != last:
+                last = (fieldname, term)
+                keys.append(term_key(fieldname, term))
+                starts.append(len(docs))
+            docs.append(docnum)
+            tfs.append(weight)
+            yield item
+
+    def write(self, folder: Path, segment_id: str, documents: int) -> None:
+        """Write the rank file, whole or not at all (a temporary file, then a rename)."""
+        keys = np.frombuffer(self.keys, dtype=np.uint64)
+        starts = np.frombuffer(self.starts, dtype=np.int64)
+        docs = np.frombuffer(self.docs, dtype=np.int32)
+        tfs = np.frombuffer(self.tfs, dtype=np.float32)
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        if len(keys) > 1 and not np.all(keys[1:] != keys[:-1]):
+            log.warning("segment %s: two terms share a rank key; no rank file", segment_id)
+            return
+        ends = np.append(starts[1:], len(docs))
+        lengths = (ends - starts)[order]
+        new_starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=new_starts[1:])
+        source = np.repeat(starts[order] - new_starts[:-1], lengths) + np.arange(len(docs))
+        header = _HEADER.pack(_MAGIC, documents, len(keys), len(docs))
+        handle, temporary = tempfile.mkstemp(prefix=".kbrank-", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(header)
+                for part in (keys, new_starts, docs[source], tfs[source]):
+                    out.write(part.tobytes())
+            os.replace(temporary, rank_file_path(folder, segment_id))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import resource
 import signal
 import sys
 import threading
@@ -22,6 +21,7 @@ from indexer import ARTICLE_TYPES, AUDIENCES, DEFAULT_AUDIENCE
 
 from . import logs
 from .config import Config, ConfigError, load_config
+from .limits import allow_open_files, open_files_needed
 
 log = logging.getLogger("kb")
 
@@ -57,19 +57,6 @@ def _run_until_signalled(start: Callable[[], None], finish: Callable[[], None]) 
         pass
     log.info("stopping: the work under way is finished first")
     finish()
-
-
-def _allow_open_files(wanted: int) -> None:
-    """Raise this process's open-file limit towards ``wanted`` (never above the hard limit):
-    every held connection is a descriptor, and distributions start services at 1,024."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if target > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    if target < wanted:
-        log.warning("open-file limit %d is below connection_limit + 256 (%d)", target, wanted)
 
 
 def kb_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -161,7 +148,7 @@ def serve(
     # where Python then installs no handler of its own)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        _allow_open_files(config.connection_limit + 256)  # + the index's files, the log, git
+        allow_open_files(open_files_needed(config))
         # waitress reads each request whole before a thread sees it, so a client that sends
         # slowly or not at all costs a connection, not a thread; poll(), unlike select(),
         # has no 1,024-descriptor ceiling. Forwarding headers reach the app, which believes

@@ -19,6 +19,7 @@ from typing import Any
 from prometheus_client import multiprocess
 
 from server.config import ConfigError, load_config
+from server.limits import allow_open_files, open_files_needed
 from server.metrics import MULTIPROCESS_DIR
 
 try:
@@ -38,7 +39,9 @@ control_socket_disable = True  # unused; its default path, in $HOME, would be ev
 
 
 def on_starting(server: Any) -> None:
-    """Start from empty figures: files left by an earlier run would be counted again."""
+    """Raise the open-file limit the workers inherit (server/limits.py), and start from
+    empty figures: files left by an earlier run would be counted again."""
+    allow_open_files(open_files_needed(_config))
     folder = os.environ.get(MULTIPROCESS_DIR)
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from .gitmeta import FileHistory
 from .markdown import ParsedBody, resolve_relative
 
 # the fields' fingerprint is part of it: adding or changing a field rebuilds the index too
-SCHEMA_VERSION = f"13.{fingerprint()}"
+SCHEMA_VERSION = f"14.{fingerprint()}"  # 14: segments have rank files
 
 
 def build_schema() -> Schema:

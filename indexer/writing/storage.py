@@ -26,6 +26,7 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
+from .. import whoosh_internals
 from ..documents.schema import SCHEMA_VERSION, build_schema
 from ..errors import IndexUnavailable
 from ..whoosh_internals import open_stored_fields
@@ -96,8 +97,9 @@ WRITER_OPTIONS: dict[str, Any] = {"compound": False}
 
 
 def index_writer(ix: Index, **options: Any) -> IndexWriter:
-    """A writer for ``ix`` that writes segments as separate files."""
-    return ix.writer(**WRITER_OPTIONS, **options)
+    """A writer for ``ix`` that writes segments as separate files, each with its rank file
+    (see :mod:`indexer.whoosh_internals`)."""
+    return whoosh_internals.index_writer(ix, **WRITER_OPTIONS, **options)
 
 
 @contextlib.contextmanager

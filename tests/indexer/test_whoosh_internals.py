@@ -62,3 +62,79 @@ def test_a_bulk_segment_holds_what_was_added(tmp_path: Path) -> None:
         assert field_lengths(reader, "body").tolist() == [2.0, 3.0]  # "the" is a stop word
     finally:
         reader.close()
+
+
+# ---------------------------------------------------------------- rank files (issue 19)
+
+
+def _decoded(reader: SegmentReader, fieldname: str, term: str) -> tuple[list[int], list[float]]:
+    """A term's postings as Whoosh's public matcher gives them."""
+    if (fieldname, term) not in reader:
+        return [], []
+    expected = list(reader.postings(fieldname, term).items_as("frequency"))
+    return [doc for doc, _ in expected], [freq for _, freq in expected]
+
+
+def _every_term_agrees(reader: SegmentReader) -> int:
+    checked = 0
+    for fieldname in reader.indexed_field_names():
+        if fieldname in ("updated",):  # numeric terms: ranking never asks for them
+            continue
+        for term in reader.field_terms(fieldname):
+            ids, weights = postings(reader, fieldname, term)
+            expected_ids, expected_weights = _decoded(reader, fieldname, term)
+            assert ids.tolist() == expected_ids, (fieldname, term)
+            assert weights.tolist() == pytest.approx(expected_weights), (fieldname, term)
+            checked += 1
+    return checked
+
+
+def test_every_segment_gets_a_rank_file_with_every_posting(tmp_path: Path) -> None:
+    """Full builds, saves and merges all write one, and it holds exactly Whoosh's postings
+    for every term of every field."""
+    import shutil
+
+    from indexer.whoosh_internals import rank_file_path, read_rank_file
+
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "kb", kb)
+    indexer = Indexer(kb, tmp_path / "index")
+    indexer.build()
+    (kb / "email" / "new-one.md").write_text("---\ntitle: Spooler stops\n---\nspooler again\n")
+    indexer.reconcile()  # a save: a second, small segment
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+        assert len(readers) == 2
+        for reader in readers:
+            path = rank_file_path(generation.path, reader.segment().segment_id())
+            assert read_rank_file(path, reader.doc_count_all()) is not None
+        assert [_every_term_agrees(reader) > 10 for reader in readers] == [True, True]
+    finally:
+        searcher.close()
+    indexer.merge_segments()  # what the watcher does when the KB is quiet
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        for merged in [sub.reader() for sub, _ in searcher.leaf_searchers()]:
+            path = rank_file_path(generation.path, merged.segment().segment_id())
+            assert read_rank_file(path, merged.doc_count_all()) is not None
+            assert _every_term_agrees(merged) > 10
+    finally:
+        searcher.close()
+
+
+def test_a_segment_without_a_usable_rank_file_is_read_from_whoosh(tmp_path: Path) -> None:
+    from indexer.whoosh_internals import rank_file_path, read_rank_file
+
+    indexer = Indexer(ROOT / "kb", tmp_path / "index")
+    indexer.build()
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        (reader,) = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+        path = rank_file_path(generation.path, reader.segment().segment_id())
+        path.write_bytes(path.read_bytes()[:-4])  # cut short
+        assert read_rank_file(path, reader.doc_count_all()) is None
+        assert read_rank_file(path.with_suffix(".missing"), 1) is None
+        assert _every_term_agrees(reader) > 100  # decoded instead
+    finally:
+        searcher.close()
