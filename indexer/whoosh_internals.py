@@ -65,9 +65,14 @@ def postings(reader: SegmentReader, fieldname: str, term: str, key: str | None =
     """All postings of ``term`` in one segment, deleted documents included. ``key``: the
     segment's :func:`segment_key`, if the caller has it already."""
     key = key or segment_key(reader)
-    ranked = _rank_file(reader, key)
+    ranked = rank_file(reader, key)
     if ranked is not None:
-        return ranked.postings(term_key(fieldname, reader.schema[fieldname].to_bytes(term)))
+        return ranked.postings(term_key(reader, fieldname, term))
+    return decoded_postings(reader, fieldname, term, key)
+
+
+def decoded_postings(reader: SegmentReader, fieldname: str, term: str, key: str) -> Postings:
+    """:func:`postings` decoded from Whoosh's own files, for a segment without a rank file."""
     cache_key = (key, fieldname, term)
     cached = _POSTINGS.get(cache_key)
     if cached is not None:
@@ -203,8 +208,13 @@ _RANK_FILES = BoundedCache(max_bytes=1 << 20)  # open memory maps, ~1 KB account
 log = logging.getLogger(__name__)
 
 
-def term_key(fieldname: str, term: bytes) -> int:
-    """A term's 64-bit key in a rank file (a stable hash: files outlive processes)."""
+def term_key(reader: SegmentReader, fieldname: str, term: str) -> np.uint64:
+    """A term's key in every rank file of an index (the same for every segment)."""
+    return np.uint64(_key(fieldname, reader.schema[fieldname].to_bytes(term)))
+
+
+def _key(fieldname: str, term: bytes) -> int:
+    """A 64-bit key of a term as Whoosh encodes it (a stable hash: files outlive processes)."""
     digest = hashlib.blake2b(fieldname.encode() + b"\0" + term, digest_size=8).digest()
     return int.from_bytes(digest, "little")
 
@@ -215,9 +225,10 @@ class RankFile:
     def __init__(self, keys: np.ndarray, starts: np.ndarray, docs: np.ndarray, tfs: np.ndarray):
         self.keys, self.starts, self.docs, self.tfs = keys, starts, docs, tfs
 
-    def postings(self, key: int) -> Postings:
-        at = int(np.searchsorted(self.keys, np.uint64(key)))
-        if at == len(self.keys) or int(self.keys[at]) != key:
+    def postings(self, key: np.uint64) -> Postings:
+        """A term's documents and frequencies, given its :func:`term_key`."""
+        at = int(self.keys.searchsorted(key))
+        if at == len(self.keys) or self.keys[at] != key:
             return EMPTY_IDS, EMPTY_WEIGHTS
         start, end = int(self.starts[at]), int(self.starts[at + 1])
         return self.docs[start:end], self.tfs[start:end]
@@ -246,7 +257,9 @@ def read_rank_file(path: Path, documents: int) -> RankFile | None:
     return RankFile(*(part.view(dtype) for part, dtype in zip(parts, dtypes, strict=True)))
 
 
-def _rank_file(reader: SegmentReader, key: str) -> RankFile | None:
+def rank_file(reader: SegmentReader, key: str) -> RankFile | None:
+    """The segment's rank file (``key``: its :func:`segment_key`), opened once per process;
+    None if it has no usable one."""
     found = _RANK_FILES.get(key)
     if found is None:
         path = rank_file_path(Path(reader._storage.folder), reader.segment().segment_id())
@@ -274,7 +287,7 @@ class _FlatPostings:
             fieldname, term, docnum, weight = item[0], item[1], item[2], item[3]
             if (fieldname, term) != last:
                 last = (fieldname, term)
-                keys.append(term_key(fieldname, term))
+                keys.append(_key(fieldname, term))
                 starts.append(len(docs))
             docs.append(docnum)
             tfs.append(weight)

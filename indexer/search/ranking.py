@@ -33,7 +33,17 @@ from whoosh.searching import Searcher
 from ..documents.fields import AUDIENCES, FACETS
 from ..text.analysis import ANALYZERS
 from ..text.query import Clause, ParsedQuery, Phrase
-from ..whoosh_internals import EMPTY_IDS, EMPTY_WEIGHTS, field_lengths, postings, segment_key
+from ..whoosh_internals import (
+    EMPTY_IDS,
+    EMPTY_WEIGHTS,
+    RankFile,
+    decoded_postings,
+    field_lengths,
+    postings,
+    rank_file,
+    segment_key,
+    term_key,
+)
 from ..writing.vectors import VectorStore
 from .caching import BoundedCache
 
@@ -265,6 +275,8 @@ class Snapshot:
             if sub.reader().doc_count_all()
         ]
         self._segment_keys = tuple(segment_key(reader) for reader, _ in self.leaves)
+        # got here, not in term_docs: values built under the shared lock call term_docs
+        self._ranked = self.shared.get("rank files", self._rank_files)
         self.size = searcher.doc_count_all()
         self.live = self.shared.get("live", self._live)
         # the documents ranking statistics are taken over: all live ones, or, in a scoped
@@ -324,8 +336,14 @@ class Snapshot:
         if found is not None:
             return found
         ids, weights = [], []
-        for (reader, offset), segment in zip(self.leaves, self._segment_keys, strict=True):
-            seg_ids, seg_weights = postings(reader, fieldname, term, segment)
+        hashed = term_key(self.leaves[0][0], fieldname, term)  # the same in every segment
+        for (reader, offset), segment, rank in zip(
+            self.leaves, self._segment_keys, self._ranked, strict=True
+        ):
+            if rank is not None:
+                seg_ids, seg_weights = rank.postings(hashed)
+            else:
+                seg_ids, seg_weights = decoded_postings(reader, fieldname, term, segment)
             if len(seg_ids):
                 ids.append(seg_ids + offset)
                 weights.append(seg_weights)
@@ -402,6 +420,13 @@ class Snapshot:
         counts = np.bincount(indexes[matched[docs]], minlength=len(values))
         pairs = [(values[i], int(counts[i])) for i in np.flatnonzero(counts) if values[i]]
         return sorted(pairs, key=lambda item: (-item[1], item[0].lower()))
+
+    def _rank_files(self) -> list[RankFile | None]:
+        """Each segment's rank file, shared by every thread (memory maps, not readers)."""
+        return [
+            rank_file(reader, key)
+            for (reader, _), key in zip(self.leaves, self._segment_keys, strict=True)
+        ]
 
     def _concat(self, arrays: list[np.ndarray]) -> np.ndarray:
         if not arrays:
