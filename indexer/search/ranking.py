@@ -15,6 +15,7 @@ commit), from per-segment arrays cached in :mod:`indexer.whoosh_internals`.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import itertools
 import logging
@@ -230,6 +231,29 @@ def _update_times(reader: SegmentReader) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
 
+_HASHES = BoundedCache(max_bytes=64 << 20)  # 100,000 documents: about 10 MB
+_TERMS = BoundedCache(max_bytes=256 << 20)  # prefix fields' terms, per segment
+
+
+def segment_terms(reader: SegmentReader, key: str, fieldname: str) -> list[str]:
+    """A segment's terms of a field, sorted (segments never change); ``key``: its
+    :func:`segment_key`."""
+    found = _TERMS.get((key, fieldname))
+    if found is None:
+        found = list(reader.field_terms(fieldname))
+        _TERMS.put((key, fieldname), found, sum(len(term) + 60 for term in found) + 100)
+    return found
+
+
+def _segment_hashes(reader: SegmentReader, key: str) -> list[str]:
+    """A segment's content-hash column (segments never change)."""
+    found = _HASHES.get(key)
+    if found is None:
+        found = list(reader.column_reader("content_hash"))
+        _HASHES.put(key, found, 100 * len(found) + 100)
+    return found
+
+
 class CommitArrays:
     """The arrays of one commit, built once and shared by every thread's snapshot of it.
 
@@ -370,6 +394,21 @@ class Snapshot:
         for term in terms:
             mask[self.term_docs(fieldname, term)[0]] = True
         return mask & self.live
+
+    def terms_beginning(self, fieldname: str, prefix: str, limit: int) -> list[str]:
+        """The first ``limit`` terms of a field that begin with ``prefix``, in order, over
+        every segment: what Whoosh's ``expand_prefix`` gives, from each segment's sorted
+        terms held in memory (Whoosh seeks through every segment's term file for each
+        prefix: 44 ms a query at 100,000 articles)."""
+        found: set[str] = set()
+        for (reader, _), key in zip(self.leaves, self._segment_keys, strict=True):
+            terms = segment_terms(reader, key, fieldname)
+            start = bisect.bisect_left(terms, prefix)
+            for term in itertools.islice(terms, start, start + limit):
+                if not term.startswith(prefix):
+                    break
+                found.add(term)
+        return sorted(found)[:limit]
 
     def lexicon(self, fieldname: str) -> list[str]:
         """Every term of a field (for case-insensitive facet filters)."""
@@ -566,9 +605,18 @@ class Snapshot:
         return found
 
     def content_hashes(self, docs: np.ndarray) -> list[str]:
-        """The content hash of each of ``docs`` (global doc numbers), from its column."""
-        column = self.searcher.reader().column_reader("content_hash")
-        return [column[int(doc)] for doc in docs]
+        """The content hash of each of ``docs`` (global doc numbers), from each segment's
+        column, read once per segment (a column reader over every segment, made for each
+        query, read each segment's column index again: 16 ms a query at 100,000 articles)."""
+        offsets = np.array([offset for _, offset in self.leaves])
+        segments = np.searchsorted(offsets, docs, side="right") - 1
+        columns = [
+            _segment_hashes(reader, key)
+            for (reader, _), key in zip(self.leaves, self._segment_keys, strict=True)
+        ]
+        return [
+            columns[s][int(doc) - int(offsets[s])] for doc, s in zip(docs, segments, strict=True)
+        ]
 
     def meaning_bonus(
         self, query: np.ndarray, scores: np.ndarray, matched: np.ndarray, store: VectorStore

@@ -88,7 +88,6 @@ def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]
     """Words and identifiers that ``word`` begins, in most ``visible`` documents first
     (bounded); ``visible`` may be narrowed to the documents the other words match, so
     that "default res" completes to "resource" where those words stand."""
-    reader = snapshot.searcher.reader()
     counted: dict[str, int] = {}
     for fieldname, analyzer in PREFIX_FIELDS.items():
         # the spelling field keeps words as written; identifiers are kept analysed (0x8007
@@ -99,10 +98,7 @@ def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]
             prefix = next((t.text for t in ANALYZERS[analyzer](word, mode="query")), "")
         if len(prefix) < MIN_PREFIX:
             continue
-        for number, term in enumerate(reader.expand_prefix(fieldname, prefix)):
-            if number >= MAX_PREFIX_SCAN:
-                break
-            text = term.decode() if isinstance(term, bytes) else term
+        for text in snapshot.terms_beginning(fieldname, prefix, MAX_PREFIX_SCAN):
             if text != prefix and text not in counted:
                 seen = snapshot.seen_in(fieldname, text, visible)
                 if seen:
