@@ -235,6 +235,24 @@ _HASHES = BoundedCache(max_bytes=64 << 20)  # 100,000 documents: about 10 MB
 _TERMS = BoundedCache(max_bytes=256 << 20)  # prefix fields' terms, per segment
 
 
+_PHRASES = BoundedCache(max_bytes=32 << 20)  # per segment and phrase
+
+
+def _segment_phrase_docs(searcher: Searcher, query: wq.Query, phrase: Phrase) -> np.ndarray:
+    """The documents of one segment (a leaf searcher) holding ``phrase``; callers apply
+    deletions (a document deleted since stays in the answer). Kept per segment, not per
+    commit: with an author saving every second each
+    commit would otherwise match every synonym phrase of every ticket again in every
+    segment, and at 100,000 articles one phrase takes most of a second."""
+    key = (segment_key(searcher.reader()), phrase)
+    found = _PHRASES.get(key)
+    if found is None:
+        found = np.fromiter(searcher.docs_for_query(query), np.int64)
+        found.flags.writeable = False
+        _PHRASES.put(key, found, found.nbytes + 200)
+    return found
+
+
 def segment_terms(reader: SegmentReader, key: str, fieldname: str) -> list[str]:
     """A segment's terms of a field, sorted (segments never change); ``key``: its
     :func:`segment_key`."""
@@ -416,13 +434,17 @@ class Snapshot:
 
     def phrase_docs(self, phrase: Phrase) -> np.ndarray:
         """Live documents holding ``phrase`` in any of its fields. Positions are Whoosh's
-        job, and its phrase matching is slow (milliseconds), so answers are kept for the
-        commit: synonym phrases ("wireless network") recur in query after query."""
+        job, and its phrase matching is slow (milliseconds; most of a second at 100,000
+        articles), so answers are kept for the commit and each segment's for as long as the
+        segment lives: synonym phrases ("wireless network") recur in query after query."""
         key = ("phrase", phrase)
         found = self.shared.answers.get(key)
         if found is None:
             found = np.zeros(self.size, dtype=bool)
-            found[np.fromiter(self.searcher.docs_for_query(phrase_query(phrase)), np.int64)] = True
+            query = phrase_query(phrase)
+            for searcher, offset in self.searcher.leaf_searchers():
+                if searcher.doc_count_all():  # an empty index's one reader has no segment
+                    found[_segment_phrase_docs(searcher, query, phrase) + offset] = True
             found &= self.live
             found.flags.writeable = False
             self.shared.answers.put(key, found, found.nbytes + 200)

@@ -274,3 +274,19 @@ def test_a_quoted_message_with_stop_words_in_it_matches_where_it_is_written(
     kb = KnowledgeBase(indexer.storage, tmp_path / "kb")
     assert [hit.path for hit in search(kb, '"access is denied"').hits] == ["said.md"]
     assert [hit.path for hit in search(kb, '"access denied"').hits] == ["other.md"]
+
+
+def test_a_phrase_answer_follows_the_articles_after_saves(tmp_path: Path) -> None:
+    """Phrase matches are kept per segment between commits: an article that no longer
+    says it drops out, and a new one that does comes in."""
+    page = "---\ntitle: Replication stops\ntype: resolution\naudience: public\n---\n{}\n"
+    write(tmp_path / "kb", "a.md", page.format("The log shows: access is denied, then retries."))
+    write(tmp_path / "kb", "b.md", page.format("The log shows nothing."))
+    indexer = Indexer(tmp_path / "kb", tmp_path / "index")
+    indexer.build()
+    kb = KnowledgeBase(indexer.storage, tmp_path / "kb")
+    assert [hit.path for hit in search(kb, '"access is denied"').hits] == ["a.md"]
+    write(tmp_path / "kb", "a.md", page.format("The log shows: the disk is full."))
+    write(tmp_path / "kb", "c.md", page.format("Then: access is denied, again."))
+    indexer.update(["a.md", "c.md"])
+    assert [hit.path for hit in search(kb, '"access is denied"').hits] == ["c.md"]
