@@ -371,8 +371,12 @@ class Snapshot:
         Joined lists are cached by the segment list they were joined for: a full build on
         several cores leaves several segments, and a long query asks for hundreds of lists.
         """
-        if len(self.leaves) == 1:
-            return postings(self.leaves[0][0], fieldname, term, self._segment_keys[0])
+        if len(self.leaves) <= 1:  # none: an empty index
+            return (
+                postings(self.leaves[0][0], fieldname, term, self._segment_keys[0])
+                if self.leaves
+                else (EMPTY_IDS, EMPTY_WEIGHTS)
+            )
         key = (self._segment_keys, fieldname, term)
         found = _JOINED.get(key)
         if found is not None:
