@@ -33,7 +33,7 @@ import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from whoosh.codec.base import Segment
@@ -73,13 +73,11 @@ def postings(reader: SegmentReader, fieldname: str, term: str, key: str | None =
 
 def decoded_postings(reader: SegmentReader, fieldname: str, term: str, key: str) -> Postings:
     """:func:`postings` decoded from Whoosh's own files, for a segment without a rank file."""
-    cache_key = (key, fieldname, term)
-    cached = _POSTINGS.get(cache_key)
-    if cached is not None:
-        return cached
-    found = _read_postings(reader, fieldname, term)
-    _POSTINGS.put(cache_key, found, found[0].nbytes + found[1].nbytes)
-    return found
+    return _POSTINGS.get_or_build(
+        (key, fieldname, term),
+        lambda: _read_postings(reader, fieldname, term),
+        lambda found: found[0].nbytes + found[1].nbytes,
+    )
 
 
 def _read_postings(reader: SegmentReader, fieldname: str, term: str) -> Postings:
@@ -101,19 +99,16 @@ def _read_postings(reader: SegmentReader, fieldname: str, term: str) -> Postings
 
 def field_lengths(reader: SegmentReader, fieldname: str) -> np.ndarray:
     """Terms per document in ``fieldname`` (Whoosh stores them rounded, in one byte)."""
-    key = (segment_key(reader), fieldname)
-    cached = _LENGTHS.get(key)
-    if cached is not None:
-        return cached
-    count = reader.doc_count_all()
-    encoded = _length_bytes(reader._perdoc, fieldname)
-    if encoded is None:
-        lengths = np.zeros(count, dtype=np.float32)
-    else:
+
+    def decode() -> np.ndarray:
+        count = reader.doc_count_all()
+        encoded = _length_bytes(reader._perdoc, fieldname)
+        if encoded is None:
+            return np.zeros(count, dtype=np.float32)
         raw = np.frombuffer(encoded, dtype=np.uint8)
-        lengths = _BYTE_TO_LENGTH[np.pad(raw, (0, max(0, count - len(raw))))[:count]]
-    _LENGTHS.put(key, lengths, lengths.nbytes)
-    return lengths
+        return _BYTE_TO_LENGTH[np.pad(raw, (0, max(0, count - len(raw))))[:count]]
+
+    return _LENGTHS.get_or_build((segment_key(reader), fieldname), decode, lambda a: a.nbytes)
 
 
 def _length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
@@ -260,14 +255,15 @@ def read_rank_file(path: Path, documents: int) -> RankFile | None:
 def rank_file(reader: SegmentReader, key: str) -> RankFile | None:
     """The segment's rank file (``key``: its :func:`segment_key`), opened once per process;
     None if it has no usable one."""
-    found = _RANK_FILES.get(key)
-    if found is None:
+
+    def open_once() -> RankFile | Literal[False]:
         path = rank_file_path(Path(reader._storage.folder), reader.segment().segment_id())
-        found = read_rank_file(path, reader.doc_count_all()) or False
-        if found is False and reader.doc_count_all():
+        found = read_rank_file(path, reader.doc_count_all())
+        if found is None and reader.doc_count_all():
             log.warning("segment %s has no usable rank file: its postings are decoded", key)
-        _RANK_FILES.put(key, found, 1_000)
-    return found or None
+        return found or False  # kept too: None would be read as not looked for yet
+
+    return _RANK_FILES.get_or_build(key, open_once, lambda _: 1_000) or None
 
 
 class _FlatPostings:

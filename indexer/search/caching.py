@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class BoundedCache:
@@ -29,6 +31,16 @@ class BoundedCache:
             return None
         self._read.add(key)
         return found[0]
+
+    def get_or_build(self, key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:
+        """The value kept for ``key``, or ``build()``'s, kept at ``size(value)`` bytes.
+        What is built from an immutable segment is cached this way, keyed by the segment;
+        two threads may build the same value at once, and the first one kept wins."""
+        found = self.get(key)
+        if found is None:
+            found = build()
+            self.put(key, found, size(found))
+        return found
 
     def put(self, key: Hashable, value: Any, nbytes: int) -> None:
         with self._lock:

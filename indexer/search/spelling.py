@@ -16,8 +16,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ..whoosh_internals import segment_key
-from .ranking import Snapshot, segment_terms
+from .ranking import Snapshot
 
 MIN_LENGTH = 4  # shorter words are too often abbreviations to correct
 MAX_CANDIDATES = 20
@@ -36,8 +35,7 @@ def correct(snapshot: Snapshot, word: str, visible: np.ndarray) -> str | None:
         return None  # a known word, even if rare
     limit = _max_distance(lowered)
     candidates: dict[str, int] = {}
-    for reader, _ in snapshot.leaves:
-        vocabulary = segment_terms(reader, segment_key(reader), "spelling")
+    for vocabulary in snapshot.vocabularies("spelling"):
         # the words beginning with the first letter, and with the second letter for a
         # swapped first pair
         for letter in dict.fromkeys(lowered[:2]):
