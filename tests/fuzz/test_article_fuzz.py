@@ -290,13 +290,17 @@ def test_highlighting_any_language_is_bounded(
 def test_thousands_of_alike_headings_parse_as_fast_as_distinct_ones() -> None:
     """The anchors plugin tried "-1", "-2", ... from the start for each repeat of a title:
     3,000 headings named alike took 1.5 s (50,000 took 14 minutes), on every page view. Timed
-    against distinct titles, so a busy machine does not decide the outcome."""
+    against distinct titles, each the best of three runs, so a busy machine does not decide
+    the outcome (one slow run on a loaded CI machine did)."""
     took, last = {}, {}
     for name, title in (("alike", lambda i: "Resolution"), ("distinct", "Resolution {}".format)):
         markdown = "".join(f"## {title(i)}\n\nStep.\n\n" for i in range(3000))
-        started = time.perf_counter()
-        last[name] = parse_body(markdown).sections[-1].anchor
-        took[name] = time.perf_counter() - started
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            last[name] = parse_body(markdown).sections[-1].anchor
+            runs.append(time.perf_counter() - started)
+        took[name] = min(runs)
     assert last == {"alike": "resolution-2999", "distinct": "resolution-2999"}
     assert took["alike"] < 3 * took["distinct"], took
 
