@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 import os
 import struct
 import tempfile
@@ -222,11 +223,22 @@ class RankFile:
 
     def postings(self, key: np.uint64) -> Postings:
         """A term's documents and frequencies, given its :func:`term_key`."""
-        at = int(self.keys.searchsorted(key))
-        if at == len(self.keys) or self.keys[at] != key:
-            return EMPTY_IDS, EMPTY_WEIGHTS
-        start, end = int(self.starts[at]), int(self.starts[at + 1])
-        return self.docs[start:end], self.tfs[start:end]
+        return self.postings_of(np.array([key], dtype=np.uint64))[0]
+
+    def postings_of(self, keys: np.ndarray) -> list[Postings]:
+        """The postings of each of ``keys`` (term keys, uint64), found in one search of the
+        sorted keys: a long query asks every segment for a hundred terms or more, and one
+        lookup at a time cost more than the postings' arithmetic (77 segments at 100,000
+        articles)."""
+        if not len(self.keys):
+            return [(EMPTY_IDS, EMPTY_WEIGHTS)] * len(keys)
+        at = np.minimum(self.keys.searchsorted(keys), len(self.keys) - 1)
+        found = self.keys[at] == keys
+        starts, ends = self.starts[at].tolist(), self.starts[at + 1].tolist()
+        return [
+            (self.docs[start:end], self.tfs[start:end]) if hit else (EMPTY_IDS, EMPTY_WEIGHTS)
+            for hit, start, end in zip(found.tolist(), starts, ends, strict=True)
+        ]
 
 
 def rank_file_path(folder: Path, segment_id: str) -> Path:
@@ -237,7 +249,9 @@ def read_rank_file(path: Path, documents: int) -> RankFile | None:
     """The rank file at ``path`` if it is whole and made for a segment of ``documents``
     documents; None otherwise (missing, cut short, another segment's)."""
     try:
-        raw = np.memmap(path, dtype=np.uint8, mode="r")
+        with open(path, "rb") as handle:
+            # a plain array over the map (np.memmap's subclass costs microseconds a slice)
+            raw = np.frombuffer(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ), np.uint8)
     except (OSError, ValueError):  # missing, or empty
         return None
     if len(raw) < _HEADER.size:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import itertools
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -37,10 +38,10 @@ from ..text.query import Clause, ParsedQuery, Phrase
 from ..whoosh_internals import (
     EMPTY_IDS,
     EMPTY_WEIGHTS,
+    Postings,
     RankFile,
     decoded_postings,
     field_lengths,
-    postings,
     rank_file,
     segment_key,
     term_key,
@@ -122,8 +123,11 @@ def field_terms(terms: dict[str, str], fields: tuple[str, ...]) -> list[tuple[st
     return found
 
 
+@functools.lru_cache(maxsize=8192)
 def _analysed(word: str) -> dict[str, list[str]]:
-    """Index terms of a word per analyzer: the whole (normalised) first, then its parts."""
+    """Index terms of a word per analyzer: the whole (normalised) first, then its parts
+    (kept: a query's words are analysed to fetch their postings, then to score them; the
+    answer is read, never changed)."""
     return {
         name: list(dict.fromkeys(t.text for t in analyzer(word, mode="query")))
         for name, analyzer in ANALYZERS.items()
@@ -172,6 +176,21 @@ def clause_forms(clause: Clause) -> list[Form]:
         )
         for form in clause.forms[1:]
     ]
+
+
+def query_terms(parsed: ParsedQuery) -> list[tuple[str, str]]:
+    """Every (field, term) ranking ``parsed`` reads the postings of, but those of half-typed
+    words (their completions are chosen from the postings of the words before them)."""
+    found = []
+    for clause in (*parsed.clauses, *parsed.excluded):
+        if clause.prefix:
+            continue
+        for form in clause_forms(clause):
+            for word in form.words:
+                for terms, _weight in word_terms(word):
+                    found += field_terms(terms, form.fields)
+    found += [("pairs", pair) for pair in pair_terms(parsed.clauses)]
+    return list(dict.fromkeys(found))
 
 
 def pair_terms(clauses: tuple[Clause, ...]) -> list[str]:
@@ -229,6 +248,13 @@ def _update_times(reader: SegmentReader) -> np.ndarray:
         for i in unknown:
             values[i] = 0
     return np.array(values, dtype=np.int64)
+
+
+def _joined(ids: list[np.ndarray], weights: list[np.ndarray]) -> Postings:
+    """One posting list from its segments' pieces (global doc numbers already)."""
+    if len(ids) > 1:
+        return np.concatenate(ids), np.concatenate(weights)
+    return (ids[0], weights[0]) if ids else (EMPTY_IDS, EMPTY_WEIGHTS)
 
 
 _HASHES = BoundedCache(max_bytes=64 << 20)  # 100,000 documents: about 10 MB
@@ -364,39 +390,40 @@ class Snapshot:
             found[name].flags.writeable = False
         return found
 
-    def term_docs(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Global doc numbers and term frequencies of a term, over all segments.
+    def term_docs(self, fieldname: str, term: str) -> Postings:
+        """Global doc numbers and term frequencies of a term, over all segments."""
+        return self.postings_of([(fieldname, term)])[0]
 
-        Joined lists are cached by the segment list they were joined for: a full build on
-        several cores leaves several segments, and a long query asks for hundreds of lists.
-        """
-        if len(self.leaves) <= 1:  # none: an empty index
-            return (
-                postings(self.leaves[0][0], fieldname, term, self._segment_keys[0])
-                if self.leaves
-                else (EMPTY_IDS, EMPTY_WEIGHTS)
-            )
-        key = (self._segment_keys, fieldname, term)
-        found = _JOINED.get(key)
-        if found is not None:
-            return found
-        ids, weights = [], []
-        hashed = term_key(self.leaves[0][0], fieldname, term)  # the same in every segment
-        for (reader, offset), segment, rank in zip(
-            self.leaves, self._segment_keys, self._ranked, strict=True
-        ):
-            if rank is not None:
-                seg_ids, seg_weights = rank.postings(hashed)
-            else:
-                seg_ids, seg_weights = decoded_postings(reader, fieldname, term, segment)
-            if len(seg_ids):
-                ids.append(seg_ids + offset)
-                weights.append(seg_weights)
-        found = (
-            (np.concatenate(ids), np.concatenate(weights)) if ids else (EMPTY_IDS, EMPTY_WEIGHTS)
-        )
-        _JOINED.put(key, found, found[0].nbytes + found[1].nbytes + 200)
-        return found
+    def postings_of(self, wanted: Sequence[tuple[str, str]]) -> list[Postings]:
+        """:meth:`term_docs` of each (field, term) of ``wanted``, looked up in each segment
+        together (:meth:`RankFile.postings_of`). Joined lists are cached by the segment list
+        they were joined for: a full build on several cores leaves several segments, and a
+        long query asks for hundreds of lists."""
+        keys = [(self._segment_keys, fieldname, term) for fieldname, term in wanted]
+        found: list[Postings | None] = [_JOINED.get(key) for key in keys]
+        missing = [i for i, postings in enumerate(found) if postings is None]
+        if missing and not self.leaves:  # an empty index
+            return [(EMPTY_IDS, EMPTY_WEIGHTS)] * len(wanted)
+        if missing:
+            first = self.leaves[0][0]
+            hashed = np.array([term_key(first, *wanted[i]) for i in missing], np.uint64)
+            pieces: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []) for _ in missing]
+            for (reader, offset), segment, rank in zip(
+                self.leaves, self._segment_keys, self._ranked, strict=True
+            ):
+                if rank is not None:
+                    in_segment = rank.postings_of(hashed)
+                else:
+                    in_segment = [decoded_postings(reader, *wanted[i], segment) for i in missing]
+                for (ids, weights), (seg_ids, seg_weights) in zip(pieces, in_segment, strict=True):
+                    if len(seg_ids):
+                        ids.append(seg_ids + offset if offset else seg_ids)
+                        weights.append(seg_weights)
+            for i, (ids, weights) in zip(missing, pieces, strict=True):
+                joined = _joined(ids, weights)
+                found[i] = joined
+                _JOINED.put(keys[i], joined, joined[0].nbytes + joined[1].nbytes + 200)
+        return found  # type: ignore[return-value]  # every None was filled
 
     def seen_in(self, fieldname: str, term: str, visible: np.ndarray) -> int:
         """How many of the ``visible`` documents hold ``term`` (no full-size mask needed)."""
@@ -682,6 +709,7 @@ class Snapshot:
 
         ``phrase_docs``: documents holding the required phrases (None: no phrase required).
         """
+        self.postings_of(query_terms(parsed))  # looked up together, then read from _JOINED
         scores = np.zeros(self.size, dtype=np.float32)
         matched = self.live.copy()
         hits = []
