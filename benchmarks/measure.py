@@ -8,6 +8,7 @@ import os
 import statistics
 import threading
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -35,18 +36,48 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """VmRSS summed over a process and all its descendants: a build's spawned workers hold
-    their own memory, which the parent's VmRSS does not show."""
-    total, pending, seen = 0, [pid], set()
+def descendants(pid: int) -> list[int]:
+    """Every process started by ``pid``, and by those, and so on (as they are now)."""
+    found: list[int] = []
+    pending = _children(pid)
     while pending:
         current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        total += rss_bytes(current)
-        pending += _children(current)
-    return total
+        if current not in found:
+            found.append(current)
+            pending += _children(current)
+    return found
+
+
+def pss_bytes(pid: int) -> int:
+    """Proportional set size of one process: pages shared with other processes (the
+    memory-mapped index that every worker reads) count a share each, so adding up a process
+    tree counts each page once; 0 once it has gone."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in rollup.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def tree_bytes(pid: int, measure: Callable[[int], int]) -> int:
+    """``measure`` summed over a process and all its descendants: a build's spawned workers
+    and a server's worker processes hold their own memory, which the parent's does not show."""
+    return sum(measure(current) for current in [pid, *descendants(pid)])
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """VmRSS summed over a process tree (a build's peak)."""
+    return tree_bytes(pid, rss_bytes)
+
+
+def server_bytes(pid: int) -> int:
+    """The memory of a server: the PSS of its processes added up (one process for
+    ``kb serve`` and the peers; with ``--workers``, this one, gunicorn's master and its
+    workers)."""
+    return tree_bytes(pid, pss_bytes)
 
 
 class PeakRss:
@@ -54,9 +85,11 @@ class PeakRss:
     highest; a context manager. Sampling rather than reading once: the peak of a build
     comes and goes between its start and its end."""
 
-    def __init__(self, pid: int, tree: bool = True, interval: float = 0.2) -> None:
+    def __init__(
+        self, pid: int, measure: Callable[[int], int] = tree_rss_bytes, interval: float = 0.2
+    ) -> None:
         self.pid = pid
-        self.measure = tree_rss_bytes if tree else rss_bytes
+        self.measure = measure
         self.interval = interval
         self.peak = 0
         self._stop = threading.Event()

@@ -14,6 +14,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from server.cli import GUNICORN
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -133,16 +135,6 @@ class Server(ChildServer):
             env={"KB_LOG_LEVEL": "WARNING", "KB_ACTIVITY_DB": str(activity)} | env,
         )
 
-
-# the production layout's web server (README, "Production layout"), as the tests start it
-GUNICORN = [
-    sys.executable,
-    "-m",
-    "gunicorn",
-    "-c",
-    "python:server.gunicorn_conf",
-    "server.wsgi:app",
-]
 
 NGINX = Path("/usr/sbin/nginx")
 NGINX_SITE = Path(__file__).resolve().parent.parent / "server" / "deploy" / "nginx.conf"

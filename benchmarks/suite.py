@@ -19,7 +19,8 @@ Measured for every engine:
    and error-code queries, distinct strings of each kind, after a warm-up;
 5. throughput with 1, 8 and 32 keep-alive clients for a fixed time each, the three kinds
    mixed: requests/s, p50/p95, errors (any non-200 or connection failure);
-6. the server's RSS after the warm-up and the highest seen during the throughput runs.
+6. the server's memory after the warm-up and the highest seen during the throughput runs: the
+   PSS of its processes added up (shared pages, such as the mapped index, counted once).
 
 The peers are served by benchmarks/peers.py, so every engine is asked over HTTP the same way.
 Ratios are kb-search / peer: below 1 is faster or smaller (for docs/s and requests/s,
@@ -49,7 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import realistic, synthetic
-from benchmarks.measure import KeepAlive, PeakRss, dir_bytes, percentiles, rss_bytes
+from benchmarks.measure import KeepAlive, PeakRss, dir_bytes, percentiles, server_bytes
 from benchmarks.peers import ENGINES as PEERS
 from benchmarks.peers import PeerServer, build_command
 from benchmarks.server_process import ChildServer, Server
@@ -74,6 +75,7 @@ class Options:
     pull_files: int = 1000
     warm_up: int = 20  # queries of each kind before latency is measured
     text: str = "realistic"  # the KBs' text: realistic (the shared corpus) or synthetic
+    workers: int = 1  # kb serve --workers
 
 
 @dataclass
@@ -166,7 +168,7 @@ def throughput(
     server: ChildServer, mix: list[str], clients: int, seconds: float, start: int
 ) -> dict[str, float]:
     """``clients`` threads with their own keep-alive connections for ``seconds``, taking the
-    next query of ``mix`` in turn; the server's highest RSS meanwhile."""
+    next query of ``mix`` in turn; the server's highest memory meanwhile."""
     turn = itertools.count(start)  # next() on a count is atomic under the GIL
     times: list[float] = []
     errors: list[int] = []
@@ -186,7 +188,7 @@ def throughput(
         errors.append(failed)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
-    with PeakRss(server.process.pid, tree=False) as rss:
+    with PeakRss(server.process.pid, server_bytes) as rss:
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -202,10 +204,10 @@ def throughput(
 
 
 def serving(server: ChildServer, queries: Queries, options: Options, log: Callable) -> dict:
-    """Latency per kind, throughput per client count and RSS of one running server."""
+    """Latency per kind, throughput per client count and memory of one running server."""
     figures: dict[str, float] = {}
     _, warm_errors = latency(server, queries.warm_up)
-    figures["rss_warm_mb"] = rss_bytes(server.process.pid) / MB
+    figures["rss_warm_mb"] = server_bytes(server.process.pid) / MB
     errors = warm_errors
     for kind in KINDS:
         times, failed = latency(server, queries.latency[kind])
@@ -217,7 +219,7 @@ def serving(server: ChildServer, queries: Queries, options: Options, log: Callab
             + (f", {failed} errors" if failed else "")
         )
     figures["latency_errors"] = errors
-    rss_max = rss_bytes(server.process.pid)
+    rss_max = server_bytes(server.process.pid)
     for n, clients in enumerate(options.clients):
         run = throughput(server, queries.mix, clients, options.seconds, n * 7919)
         rss_max = max(rss_max, run.pop("rss_max"))
@@ -229,7 +231,7 @@ def serving(server: ChildServer, queries: Queries, options: Options, log: Callab
         )
     figures["rss_max_mb"] = rss_max / MB
     log(
-        f"server RSS {figures['rss_warm_mb']:.0f} MB after warm-up, "
+        f"server memory {figures['rss_warm_mb']:.0f} MB after warm-up, "
         f"{figures['rss_max_mb']:.0f} MB at most"
     )
     return figures
@@ -369,7 +371,14 @@ def run_kb(
         space.served,
     )
     figures = build_figures(space, seconds, peak, index, log)
-    server = Server(kb, index, space.root / "kb-serve.log", token=TOKEN, KB_TOKENS=f"tier2:{TOKEN}")
+    server = Server(
+        kb,
+        index,
+        space.root / "kb-serve.log",
+        token=TOKEN,
+        KB_TOKENS=f"tier2:{TOKEN}",
+        KB_WORKERS=str(options.workers),
+    )
     try:
         figures |= serving(server, queries, options, log)
         pull_s = time_pull(
@@ -483,8 +492,8 @@ def figure_list(options: Options, changed: int) -> list[Figure]:
         ]
     figures += [
         Figure("latency_errors", "errors, single client", "", 0, ratio=False),
-        Figure("rss_warm_mb", "server RSS after warm-up", "MB", 0),
-        Figure("rss_max_mb", "server RSS max under load", "MB", 0),
+        Figure("rss_warm_mb", "server memory (PSS) after warm-up", "MB", 0),
+        Figure("rss_max_mb", "server memory (PSS) max under load", "MB", 0),
     ]
     return figures
 
@@ -651,6 +660,12 @@ def main(argv: list[str] | None = None) -> None:
         help="the KBs' text: paragraphs of ../shared/bench/corpus recombined (the default "
         "when it is there), or the small generated vocabulary of benchmarks/synthetic.py",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="kb serve --workers: processes answering HTTP (default: one per core)",
+    )
     parser.add_argument("--keep", type=Path, help="generate the KBs here and keep them")
     parser.add_argument("--json", type=Path, default=Path("bench-results/bench.json"))
     args = parser.parse_args(argv)
@@ -669,6 +684,7 @@ def main(argv: list[str] | None = None) -> None:
         edits=args.edits,
         pull_files=args.pull_files,
         text=args.text,
+        workers=args.workers,
     )
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,7 +27,20 @@ from . import logs
 from .config import Config, ConfigError, load_config
 from .limits import allow_open_files, open_files_needed
 
+if TYPE_CHECKING:
+    from indexer import Indexer, Syncer, Watcher
+
 log = logging.getLogger("kb")
+# the production layout's web server (README, "Production layout"): `kb serve --workers`
+# runs it, and so do the tests and benchmarks of that layout
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "-c",
+    "python:server.gunicorn_conf",
+    "server.wsgi:app",
+]
 
 
 def _config(**overrides: Any) -> Config:
@@ -44,8 +61,13 @@ kb_option = click.option(
 )
 
 
-def _run_until_signalled(start: Callable[[], None], finish: Callable[[], None]) -> None:
-    """``start()``, then wait for SIGTERM (a supervisor) or SIGINT (Ctrl-C), then ``finish()``.
+def _run_until_signalled(
+    start: Callable[[], None],
+    finish: Callable[[], None],
+    alive: Callable[[], bool] = lambda: True,
+) -> None:
+    """``start()``, then wait for SIGTERM (a supervisor) or SIGINT (Ctrl-C), or until
+    ``alive()`` is false, then ``finish()``.
 
     The wait polls: a signal the kernel hands to another thread would not wake a plain wait.
     """
@@ -53,7 +75,7 @@ def _run_until_signalled(start: Callable[[], None], finish: Callable[[], None]) 
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
     start()
-    while not stop.wait(0.5):
+    while alive() and not stop.wait(0.5):
         pass
     log.info("stopping: the work under way is finished first")
     finish()
@@ -105,22 +127,28 @@ def index(kb_dir: Path | None, index_dir: Path | None, rebuild: bool) -> None:
 @click.option(
     "--watch/--no-watch", default=None, help="Index changes as files are saved [KB_WATCH]."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes answering HTTP, each with KB_THREADS threads; one per core for "
+    "throughput [KB_WORKERS].",
+)
 def serve(
     kb_dir: Path | None,
     index_dir: Path | None,
     host: str | None,
     port: int | None,
     watch: bool | None,
+    workers: int | None,
 ) -> None:
-    """Serve the search UI and API with a production WSGI server (waitress)."""
-    import waitress
+    """Serve the search UI and API with a production WSGI server: waitress's threads in
+    this process, or, with several workers, gunicorn's worker processes beside it (the
+    production layout of one machine: this process then only keeps the index)."""
+    from indexer import Syncer, Watcher
 
-    from indexer import KnowledgeBase, Syncer, Watcher
-
-    from .app import create_app
-    from .services import Services
-
-    config = _config(kb_dir=kb_dir, index_dir=index_dir, host=host, port=port, watch=watch)
+    config = _config(
+        kb_dir=kb_dir, index_dir=index_dir, host=host, port=port, watch=watch, workers=workers
+    )
     indexer = config.new_indexer()
     watcher = None
     if config.watch:
@@ -136,6 +164,23 @@ def serve(
         syncer = Syncer(indexer, every=config.sync_interval)
         if config.sync_interval:
             syncer.start()
+    if config.workers > 1:
+        _serve_with_workers(config, [w for w in (watcher, syncer) if w is not None])
+    else:
+        _serve_in_process(config, indexer, watcher, syncer)
+
+
+def _serve_in_process(
+    config: Config, indexer: Indexer, watcher: Watcher | None, syncer: Syncer | None
+) -> None:
+    """waitress, with the app in this process (``kb serve``'s default)."""
+    import waitress
+
+    from indexer import KnowledgeBase
+
+    from .app import create_app
+    from .services import Services
+
     services = Services(
         KnowledgeBase(indexer.storage, config.kb_dir), indexer, watcher, syncer=syncer
     )
@@ -167,6 +212,50 @@ def serve(
         )
     finally:
         services.close()
+
+
+def _serve_with_workers(config: Config, writers: list[Watcher | Syncer]) -> None:
+    """gunicorn's pre-fork workers answer HTTP (server/gunicorn_conf.py) while this process
+    keeps the index with ``writers``, as ``kb watch`` does beside gunicorn: Python runs one
+    thread at a time per process, so only processes use every core. Workers share the
+    index's files and memory-mapped rank files through the page cache, and each notices a
+    new commit on its next request. /metrics adds up every worker's figures (a folder of
+    their own unless PROMETHEUS_MULTIPROC_DIR names one). Stops on SIGTERM or Ctrl-C: the
+    workers first (they answer what is in flight and write what they queued), then the
+    writers; and if gunicorn stops by itself (say, the port is taken), so does this."""
+    from .metrics import MULTIPROCESS_DIR
+
+    metrics = os.environ.get(MULTIPROCESS_DIR) or tempfile.mkdtemp(prefix="kb-metrics-")
+    environment = {
+        **os.environ,
+        "KB_KB_DIR": str(config.kb_dir),
+        "KB_INDEX_DIR": str(config.index_dir),
+        "KB_HOST": config.host,
+        "KB_PORT": str(config.port),
+        "KB_WORKERS": str(config.workers),
+        MULTIPROCESS_DIR: metrics,
+    }
+    log.info(
+        "serving %s on http://%s:%d with %d workers",
+        config.kb_dir,
+        config.host,
+        config.port,
+        config.workers,
+    )
+    readers = subprocess.Popen(GUNICORN, env=environment)
+
+    def finish() -> None:
+        if readers.poll() is None:
+            readers.terminate()  # gunicorn's graceful stop
+        readers.wait()
+        for writer in writers:
+            writer.stop()
+        if metrics != os.environ.get(MULTIPROCESS_DIR):
+            shutil.rmtree(metrics, ignore_errors=True)
+
+    _run_until_signalled(lambda: None, finish, alive=lambda: readers.poll() is None)
+    if readers.returncode not in (0, -signal.SIGTERM):
+        raise SystemExit(readers.returncode or 1)
 
 
 @main.command()

@@ -42,11 +42,12 @@ class Config:
     )
     host: str = _setting("127.0.0.1", "Address `kb serve` listens on.")
     port: int = _setting(8000, "Port `kb serve` listens on.")
-    threads: int = _setting(8, "Request threads of the WSGI server (per gunicorn worker).")
+    threads: int = _setting(8, "Request threads of each process answering HTTP (see `workers`).")
     workers: int = _setting(
-        2,
-        "gunicorn worker processes (server/gunicorn_conf.py), each with `threads` threads; "
-        "`kb serve` is always one process.",
+        1,
+        "Processes answering HTTP (`kb serve --workers`, gunicorn), each with `threads` "
+        "threads: one per core for throughput. With more than one, `kb serve` runs "
+        "gunicorn's workers (server/gunicorn_conf.py) beside the process keeping the index.",
     )
     connection_limit: int = _setting(
         2000,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.measure import descendants
 from benchmarks.synthetic import generate
 
 from ..conftest import LiveServer, start_server, stop_server, wait_until
@@ -134,26 +135,14 @@ def test_kill_9_during_a_full_rebuild(generated_kb: Path, tmp_path: Path) -> Non
         stop_server(server)
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def test_kill_9_of_a_parallel_build_stops_its_workers(tmp_path: Path) -> None:
     """A full build of more than 1,000 articles runs in worker processes: killing `kb index`
     must not leave them running, and the next build must not trip over what they left."""
     kb = generate(tmp_path / "repo", 1200)
     index = tmp_path / "index"
     build = kb_command("index", "--kb", str(kb), "--index-dir", str(index))
-    wait_until(lambda: len(children(build.pid)) >= 2, timeout=30, interval=0.05)
-    workers = children(build.pid)
+    wait_until(lambda: len(descendants(build.pid)) >= 2, timeout=30, interval=0.05)
+    workers = descendants(build.pid)
     time.sleep(0.5)
     build.send_signal(signal.SIGKILL)
     build.wait()

@@ -1,0 +1,102 @@
+"""`kb serve --workers 2`: the production layout of one machine in one command, for real.
+
+Two gunicorn worker processes answer HTTP while the `kb serve` process keeps the index (its
+watcher), over a temporary git-backed KB. Requests go over fresh connections, so the kernel
+hands them to either worker; the JSON request log names the worker of each.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.measure import descendants
+from benchmarks.server_process import free_port
+
+from ..conftest import wait_until
+from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
+from .test_multiprocess import WORKERS, Layout, found, search_path, until_both_workers
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Layout]:
+    kb = make_kb_repo(tmp_path / "repo")
+    port = free_port()
+    env = os.environ | {
+        "KB_TOKENS": f"tier2:{TIER2_TOKEN}",
+        "KB_ACTIVITY_DB": str(tmp_path / "activity.sqlite3"),
+        "KB_LOG_FORMAT": "json",
+        "KB_LOG_LEVEL": "INFO",
+        "KB_THREADS": "4",
+    }
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "server", "serve", "--kb", str(kb)]
+    command += ["--index-dir", str(tmp_path / "index"), "--port", str(port)]
+    with log.open("ab") as out:
+        serve = subprocess.Popen(
+            [*command, "--workers", str(WORKERS)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+    running = Layout(port, serve, serve, log, kb)
+
+    def healthy() -> bool:
+        assert serve.poll() is None, log.read_text()
+        try:
+            return running.get("/healthz").status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(healthy, timeout=60, interval=0.1)
+        yield running
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+
+
+def test_two_workers_answer_and_both_find_an_edit(served: Layout) -> None:
+    word = "serveworkersquokka"
+    searches = until_both_workers(served, search_path(word))
+    assert not any(found(answer, "KB-2002") for answer in searches)
+
+    write(served.kb, "email/outlook-prompt.md", ARTICLES["email/outlook-prompt.md"] + f"\n{word}\n")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        answers = until_both_workers(served, search_path(word))
+        if all(found(answer, "KB-2002") for answer in answers[-4:]):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the workers did not find the edit within 10 s")
+    # every worker has it now (the watcher in `kb serve` wrote it; each worker reopened)
+    fresh = until_both_workers(served, search_path(word))
+    assert all(found(answer, "KB-2002") for answer in fresh)
+
+
+def test_sigterm_stops_every_process(served: Layout) -> None:
+    until_both_workers(served, "/healthz")
+    processes = descendants(served.gunicorn.pid)
+    assert len(processes) >= 1 + WORKERS  # gunicorn's master and its workers
+    served.gunicorn.send_signal(signal.SIGTERM)
+    assert served.gunicorn.wait(timeout=30) == 0
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes), timeout=10)
+
+
+def test_a_taken_port_stops_kb_serve_with_an_error(served: Layout, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "server", "serve", "--kb", str(served.kb), "--no-watch"]
+    command += ["--index-dir", str(tmp_path / "other-index"), "--port", str(served.port)]
+    second = subprocess.run(
+        [*command, "--workers", "2"], capture_output=True, timeout=60, cwd=tmp_path
+    )
+    assert second.returncode != 0
