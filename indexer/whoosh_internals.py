@@ -18,7 +18,12 @@ kb-search writes gets a second, flat copy of its postings beside it, made from t
 stream Whoosh writes them from: ``<segment id>.kbrank``, sorted 64-bit term keys, offsets,
 then every posting's document number (int32) and frequency (float32). It is read through a
 memory map, so a term's postings are two array slices: no decoding, no copy, no file
-descriptor held, and the page cache shared by every process serving the index. Whoosh's own
+descriptor held, and the page cache shared by every process serving the index. It also
+lists, under keys of their own, the documents holding each phrase the writer was given (the
+synonym groups' terms of several words, matched from the positions in the same stream):
+Whoosh's phrase matching took most of a second per phrase at 100,000 articles, and a ticket
+brings dozens of them. A phrase the file does not list (synonyms added since) is matched by
+Whoosh. Whoosh's own
 clean-up deletes it with its segment (it matches the segment's file names). A segment
 without a valid one (an index written before, a damaged file) is read the old way.
 """
@@ -32,19 +37,21 @@ import os
 import struct
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN
+from whoosh.fields import Schema
 from whoosh.index import Index
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from .search.caching import BoundedCache
+from .text.phrases import Placement, placement
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
@@ -133,18 +140,21 @@ def open_stored_fields(reader: SegmentReader) -> bool:
 # ---------------------------------------------------------------------- writing segments
 
 
-def index_writer(ix: Index, **options: Any) -> SegmentWriter:
+def index_writer(ix: Index, phrases: Sequence[str] = (), **options: Any) -> SegmentWriter:
     """Whoosh's writer for ``ix`` (it takes the index's lock), writing segments as
-    :class:`_SegmentWriter` does."""
-    return _SegmentWriter(ix, **options)
+    :class:`_SegmentWriter` does; ``phrases``: those whose documents each segment's rank
+    file lists."""
+    return _SegmentWriter(ix, phrases, **options)
 
 
-def segment_writer(ix: Index, limitmb: int, **options: Any) -> SegmentWriter:
+def segment_writer(
+    ix: Index, limitmb: int, phrases: Sequence[str] = (), **options: Any
+) -> SegmentWriter:
     """A writer of one segment of ``ix`` for a worker process of a full build. It takes no
     lock (``_lk=False``): the parent holds the index's lock and, like Whoosh's MpWriter's
     sub-writers, each worker writes only its own segment files, never the table of
     contents."""
-    return _SegmentWriter(ix, _lk=False, limitmb=limitmb, **options)
+    return _SegmentWriter(ix, phrases, _lk=False, limitmb=limitmb, **options)
 
 
 def finish_segment(writer: SegmentWriter) -> Segment:
@@ -158,12 +168,17 @@ class _SegmentWriter(SegmentWriter):
     builds), with two changes where postings are written: each field's lengths are read
     once (Whoosh looks each one up in the length column file for every posting, a seventh
     of a full build's time), and the postings are also written to the segment's rank file,
-    before the table of contents names the segment."""
+    before the table of contents names the segment, with the documents holding each of
+    ``phrases``."""
+
+    def __init__(self, ix: Index, phrases: Sequence[str] = (), **options: Any) -> None:
+        super().__init__(ix, **options)
+        self._phrases = phrases
 
     def _flush_segment(self) -> None:  # as SegmentWriter's, with the two changes
         self.perdocwriter.close()
         lengths = _PreloadedLengths(self.per_document_reader())
-        flat = _FlatPostings()
+        flat = _FlatPostings(self.schema, self._phrases)
         try:
             postings = flat.copy_of(self.pool.iter_postings())
             self.fieldwriter.add_postings(self.schema, lengths, postings)
@@ -201,12 +216,18 @@ RANK_EXTENSION = ".kbrank"
 _MAGIC = b"KBRANK01"
 _HEADER = struct.Struct("<8sqqq")  # magic, documents, terms, postings
 _RANK_FILES = BoundedCache(max_bytes=1 << 20)  # open memory maps, ~1 KB accounted each
+_PHRASES_FIELD = "\0phrases"  # no field has this name: phrase keys never meet term keys
 log = logging.getLogger(__name__)
 
 
 def term_key(reader: SegmentReader, fieldname: str, term: str) -> np.uint64:
     """A term's key in every rank file of an index (the same for every segment)."""
     return np.uint64(_key(fieldname, reader.schema[fieldname].to_bytes(term)))
+
+
+def phrase_key(placed: Placement) -> np.uint64:
+    """A phrase's key in every rank file of an index, from where its terms stand."""
+    return np.uint64(_key(_PHRASES_FIELD, repr(placed).encode()))
 
 
 def _key(fieldname: str, term: bytes) -> int:
@@ -224,6 +245,14 @@ class RankFile:
     def postings(self, key: np.uint64) -> Postings:
         """A term's documents and frequencies, given its :func:`term_key`."""
         return self.postings_of(np.array([key], dtype=np.uint64))[0]
+
+    def lookup(self, key: np.uint64) -> np.ndarray | None:
+        """The documents listed under ``key`` (a :func:`phrase_key`); None when the file
+        has no such key (a phrase it was not written with), unlike an empty list."""
+        at = int(self.keys.searchsorted(key))
+        if at == len(self.keys) or self.keys[at] != key:
+            return None
+        return self.docs[self.starts[at] : self.starts[at + 1]]
 
     def postings_of(self, keys: np.ndarray) -> list[Postings]:
         """The postings of each of ``keys`` (term keys, uint64), found in one search of the
@@ -282,26 +311,67 @@ def rank_file(reader: SegmentReader, key: str) -> RankFile | None:
 
 class _FlatPostings:
     """Postings copied as Whoosh writes them (sorted by field, term, then document), and
-    written out as a rank file."""
+    written out as a rank file, with the documents holding each of ``phrases``."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: Schema, phrases: Sequence[str]) -> None:
         self.keys = array("Q")
         self.starts = array("q")
         self.docs = array("i")
         self.tfs = array("f")
+        self.schema = schema
+        placements = (placement(schema, text) for text in phrases)
+        self.placements = list(dict.fromkeys(p for p in placements if p))
+        # (field, term as Whoosh encodes it) -> {document: its encoded positions}
+        self.positions: dict[tuple[str, bytes], dict[int, bytes]] = {
+            (name, schema[name].to_bytes(term)): {}
+            for placed in self.placements
+            for name, terms in placed
+            for _, term in terms
+        }
 
     def copy_of(self, items: Iterable[tuple]) -> Iterator[tuple]:
         keys, starts, docs, tfs = self.keys, self.starts, self.docs, self.tfs
         last: tuple[str, bytes] | None = None
+        kept: dict[int, bytes] | None = None  # the current term's positions, if wanted
         for item in items:
             fieldname, term, docnum, weight = item[0], item[1], item[2], item[3]
             if (fieldname, term) != last:
                 last = (fieldname, term)
                 keys.append(_key(fieldname, term))
                 starts.append(len(docs))
+                kept = self.positions.get(last)
             docs.append(docnum)
             tfs.append(weight)
+            if kept is not None:
+                kept[docnum] = item[4]
             yield item
+        for placed in self.placements:
+            found = self._phrase_docs(placed)
+            keys.append(int(phrase_key(placed)))
+            starts.append(len(docs))
+            docs.extend(found)
+            tfs.extend([1.0] * len(found))
+
+    def _phrase_docs(self, placed: Placement) -> list[int]:
+        """Documents holding the phrase: in some field, each term at its place from the
+        first (as Whoosh's phrase and span queries match it)."""
+        found: set[int] = set()
+        for name, terms in placed:
+            decode = self.schema[name].format.decode_positions
+            lists = [self.positions[(name, self.schema[name].to_bytes(t))] for _, t in terms]
+            common = set(lists[0]).intersection(*lists[1:]) - found
+            if len(terms) == 1:
+                found |= common
+                continue
+            for doc in common:
+                starts = {p - terms[0][0] for p in decode(lists[0][doc])}
+                for (offset, _), positions in zip(terms[1:], lists[1:], strict=True):
+                    starts &= {p - offset for p in decode(positions[doc])}
+                    if not starts:
+                        break
+                if starts:
+                    found.add(doc)
+        return sorted(found)
 
     def write(self, folder: Path, segment_id: str, documents: int) -> None:
         """Write the rank file, whole or not at all (a temporary file, then a rename)."""

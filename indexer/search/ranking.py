@@ -28,12 +28,14 @@ from typing import TypeVar
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.fields import Schema
 from whoosh.query.spans import SpanNear2
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from ..documents.fields import AUDIENCES, FACETS
 from ..text.analysis import ANALYZERS
+from ..text.phrases import Placed, placement
 from ..text.query import Clause, ParsedQuery, Phrase
 from ..whoosh_internals import (
     EMPTY_IDS,
@@ -42,6 +44,7 @@ from ..whoosh_internals import (
     RankFile,
     decoded_postings,
     field_lengths,
+    phrase_key,
     rank_file,
     segment_key,
     term_key,
@@ -72,7 +75,6 @@ SCORED_FIELDS: dict[str, FieldSpec] = {
 }
 PAIR_WEIGHT = 0.5
 WORD_FIELDS = tuple(name for name in SCORED_FIELDS if name != "pairs")
-PHRASE_FIELDS = ("title", "headings", "body", "code")
 ANSWER_CACHE_BYTES = 16 << 20  # per commit: a few thousand result pages
 _JOINED = BoundedCache(max_bytes=64 << 20)  # posting lists joined across segments
 T = TypeVar("T")
@@ -199,31 +201,20 @@ def pair_terms(clauses: tuple[Clause, ...]) -> list[str]:
     return list(dict.fromkeys(t.text for t in ANALYZERS["pairs"](" ".join(words))))
 
 
-def phrase_query(phrase: Phrase) -> wq.Query:
+def phrase_query(schema: Schema, phrase: Phrase) -> wq.Query:
     """Whoosh query for a phrase in any of its fields (positions are Whoosh's job)."""
     per_field = []
-    for name in phrase.fields or PHRASE_FIELDS:
-        placed = _placed_terms(SCORED_FIELDS[name].analyzer, phrase.text)
+    for name, placed in placement(schema, phrase.text, phrase.fields):
         if len(placed) == 1:
             per_field.append(wq.Term(name, placed[0][1]))
-        elif placed and all(b - a == 1 for (a, _), (b, _) in itertools.pairwise(placed)):
+        elif all(b - a == 1 for (a, _), (b, _) in itertools.pairwise(placed)):
             per_field.append(wq.Phrase(name, [term for _, term in placed]))
-        elif placed:
+        else:
             per_field.append(_spaced_phrase(name, placed))
     return wq.Or(per_field) if per_field else wq.NullQuery
 
 
-def _placed_terms(analyzer: str, text: str) -> list[tuple[int, str]]:
-    """A phrase's terms with their positions. Stop words leave their places empty ("access
-    is denied": access at 0, denied at 2), as they do in the index; of an identifier, the
-    whole form is taken (its parts stand at the positions after it)."""
-    at: dict[int, str] = {}
-    for token in ANALYZERS[analyzer](text, mode="query", positions=True):
-        at.setdefault(token.pos, token.text)
-    return sorted(at.items())
-
-
-def _spaced_phrase(fieldname: str, placed: list[tuple[int, str]]) -> wq.Query:
+def _spaced_phrase(fieldname: str, placed: Placed) -> wq.Query:
     """Terms at exactly these distances from each other: "access is denied" matches where
     it is written, not "access denied" (a looser phrase query would take both)."""
     (previous, first), *rest = placed
@@ -264,20 +255,28 @@ _TERMS = BoundedCache(max_bytes=256 << 20)  # prefix fields' terms, per segment
 _PHRASES = BoundedCache(max_bytes=32 << 20)  # per segment and phrase
 
 
-def _segment_phrase_docs(searcher: Searcher, query: wq.Query, phrase: Phrase) -> np.ndarray:
-    """The documents of one segment (a leaf searcher) holding ``phrase``; callers apply
-    deletions (a document deleted since stays in the answer). Kept per segment, not per
-    commit: with an author saving every second, each commit would otherwise match every
-    synonym phrase of every ticket again in every segment, and at 100,000 articles one
-    phrase takes most of a second."""
+def _segment_phrase_docs(
+    searcher: Searcher, query: wq.Query, key: np.uint64, phrase: Phrase
+) -> np.ndarray:
+    """The documents of one segment (a leaf searcher) holding ``phrase`` (``key``: its
+    :func:`phrase_key`); callers apply deletions (a document deleted since stays in the
+    answer). Read from the segment's rank file, which lists the synonym groups' phrases;
+    any other phrase is matched by Whoosh, and kept for as long as the segment lives: with
+    an author saving every second, each commit would otherwise match it again in every
+    segment, and at 100,000 articles one phrase takes most of a second."""
+    reader = searcher.reader()
+    segment = segment_key(reader)
+    rank = rank_file(reader, segment)
+    listed = rank.lookup(key) if rank is not None else None
+    if listed is not None:
+        return listed
 
     def build() -> np.ndarray:
         found = np.fromiter(searcher.docs_for_query(query), np.int64)
         found.flags.writeable = False
         return found
 
-    key = (segment_key(searcher.reader()), phrase)
-    return _PHRASES.get_or_build(key, build, lambda found: found.nbytes + 200)
+    return _PHRASES.get_or_build((segment, phrase), build, lambda found: found.nbytes + 200)
 
 
 def _segment_terms(reader: SegmentReader, key: str, fieldname: str) -> list[str]:
@@ -469,21 +468,22 @@ class Snapshot:
         return list(self.searcher.reader().field_terms(fieldname))
 
     def phrase_docs(self, phrase: Phrase) -> np.ndarray:
-        """Live documents holding ``phrase`` in any of its fields. Positions are Whoosh's
-        job, and its phrase matching is slow (milliseconds; most of a second at 100,000
-        articles), so answers are kept for the commit and each segment's for as long as the
-        segment lives: synonym phrases ("wireless network") recur in query after query."""
-        key = ("phrase", phrase)
-        found = self.shared.answers.get(key)
+        """Live documents holding ``phrase`` in any of its fields, from each segment's rank
+        file or Whoosh (see :func:`_segment_phrase_docs`), kept for the commit: synonym
+        phrases ("wireless network") recur in query after query."""
+        answer = ("phrase", phrase)
+        found = self.shared.answers.get(answer)
         if found is None:
             found = np.zeros(self.size, dtype=bool)
-            query = phrase_query(phrase)
+            schema = self.searcher.schema
+            query = phrase_query(schema, phrase)
+            key = phrase_key(placement(schema, phrase.text, phrase.fields))
             for searcher, offset in self.searcher.leaf_searchers():
                 if searcher.doc_count_all():  # an empty index's one reader has no segment
-                    found[_segment_phrase_docs(searcher, query, phrase) + offset] = True
+                    found[_segment_phrase_docs(searcher, query, key, phrase) + offset] = True
             found &= self.live
             found.flags.writeable = False
-            self.shared.answers.put(key, found, found.nbytes + 200)
+            self.shared.answers.put(answer, found, found.nbytes + 200)
         return found
 
     @property

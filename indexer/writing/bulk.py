@@ -51,6 +51,7 @@ class Chunk:
     paths: Sequence[str]
     histories: dict[str, FileHistory]
     default_audience: str
+    phrases: Sequence[str]  # whose documents each segment's rank file lists
 
 
 @dataclass
@@ -86,7 +87,7 @@ def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> C
     """
     ix = whoosh_index.open_dir(chunk.index_dir, schema=build_schema())
     result = ChunkResult()
-    writer = _segment_writer(ix)
+    writer = _segment_writer(ix, chunk.phrases)
     try:
         for relpath in chunk.paths:
             try:
@@ -98,7 +99,7 @@ def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> C
                 result.claims.append((article.id, relpath))
                 if writer.pool.currentsize > SEGMENT_BYTES:
                     result.segments.append(finish_segment(writer))
-                    writer = _segment_writer(ix)
+                    writer = _segment_writer(ix, chunk.phrases)
             _count(on_article)
         if writer.docnum:
             result.segments.append(finish_segment(writer))
@@ -111,8 +112,8 @@ def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> C
     return result
 
 
-def _segment_writer(ix: Index) -> SegmentWriter:
-    return segment_writer(ix, limitmb=SEGMENT_MB * 2, **WRITER_OPTIONS)
+def _segment_writer(ix: Index, phrases: Sequence[str]) -> SegmentWriter:
+    return segment_writer(ix, limitmb=SEGMENT_MB * 2, phrases=phrases, **WRITER_OPTIONS)
 
 
 def _count(on_article: Callable[[], None] | None) -> None:
@@ -141,6 +142,7 @@ def index_chunks(
     histories: dict[str, FileHistory],
     default_audience: str,
     workers: int,
+    phrases: Sequence[str],
     progress: Progress | None = None,
 ) -> list[ChunkResult]:
     """Index ``paths`` into new segments of ``ix`` (not yet committed), in path order."""
@@ -148,7 +150,9 @@ def index_chunks(
     workers = max(1, min(workers, -(-len(paths) // PARALLEL_FROM)))
 
     def chunk(part: Sequence[str]) -> Chunk:
-        return Chunk(directory, kb_root, part, {p: histories[p] for p in part}, default_audience)
+        return Chunk(
+            directory, kb_root, part, {p: histories[p] for p in part}, default_audience, phrases
+        )
 
     if workers == 1:
         done = 0

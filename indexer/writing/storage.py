@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,10 +96,10 @@ class Generation:
 WRITER_OPTIONS: dict[str, Any] = {"compound": False}
 
 
-def index_writer(ix: Index, **options: Any) -> IndexWriter:
+def index_writer(ix: Index, phrases: Sequence[str] = (), **options: Any) -> IndexWriter:
     """A writer for ``ix`` that writes segments as separate files, each with its rank file
-    (see :mod:`indexer.whoosh_internals`)."""
-    return whoosh_internals.index_writer(ix, **WRITER_OPTIONS, **options)
+    listing the documents of ``phrases`` too (see :mod:`indexer.whoosh_internals`)."""
+    return whoosh_internals.index_writer(ix, phrases, **WRITER_OPTIONS, **options)
 
 
 @contextlib.contextmanager

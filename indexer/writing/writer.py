@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh.codec.base import Segment
 from whoosh.index import Index
@@ -37,6 +38,8 @@ from ..documents.fields import AUDIENCES, DEFAULT_AUDIENCE
 from ..documents.gitmeta import FileHistory, GitHistory, read_history
 from ..documents.schema import indexed_files, live_hashes, meaning_text, to_document
 from ..errors import ArticleError, IndexUnavailable
+from ..text.phrases import synonym_phrases
+from ..text.synonyms import SynonymSource
 from .bulk import commit_segments, default_workers, index_chunks
 from .storage import Generation, IndexStorage, index_writer
 from .vectors import VectorStore, fill
@@ -133,9 +136,14 @@ class Indexer:
         self._git = GitHistory.open(self.kb_root)
         self._recently_gone: dict[str, tuple[str, float]] = {}  # content hash -> (path, when)
         self.vectors = VectorStore(index_dir)
+        self.synonyms = SynonymSource(self.kb_root)
         self._meaning_lock = threading.Lock()
         self._meaning_wanted = False
         self._meaning_thread: threading.Thread | None = None
+
+    def _writer(self, ix: Index, **options: Any) -> IndexWriter:
+        """A writer whose segments list the documents of the synonym groups' phrases."""
+        return index_writer(ix, synonym_phrases(self.synonyms.current()), **options)
 
     # ------------------------------------------------------------------ entry points
 
@@ -268,7 +276,7 @@ class Indexer:
         watcher calls this once the KB has been quiet for a while."""
         with self._lock, self.storage.write_lock():
             generation, ix = self.storage.open_current()
-            index_writer(ix, timeout=30.0).commit(mergetype=_merge_quiet)
+            self._writer(ix, timeout=30.0).commit(mergetype=_merge_quiet)
             generation.write_state(files=generation.segment_files())
 
     def sync_git(self) -> Report:
@@ -332,7 +340,14 @@ class Indexer:
         self.problems.clear()
         self._refuse_links(refused, report)
         chunks = index_chunks(
-            ix, self.kb_root, paths, histories, self.default_audience, self.workers, progress
+            ix,
+            self.kb_root,
+            paths,
+            histories,
+            self.default_audience,
+            self.workers,
+            synonym_phrases(self.synonyms.current()),
+            progress,
         )
         owners: dict[str, str] = {}
         duplicates = []
@@ -347,7 +362,7 @@ class Indexer:
                     duplicates.append(relpath)
         commit_segments(ix, [segment for chunk in chunks for segment in chunk.segments])
         if duplicates:  # rare: a second commit is simpler than telling every worker
-            writer = index_writer(ix)
+            writer = self._writer(ix)
             for relpath in duplicates:
                 writer.delete_by_term("path", relpath)
             writer.commit(merge=False)
@@ -406,7 +421,7 @@ class Indexer:
         histories = read_history(self.kb_root, [a.path for a in articles], self._git)
         gone_audience = {p: before[p]["audience"] for p in gone if before[p] is not None}
 
-        writer = index_writer(ix, timeout=30.0)
+        writer = self._writer(ix, timeout=30.0)
         try:
             for relpath in gone:
                 if before[relpath] is not None:

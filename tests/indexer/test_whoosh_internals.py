@@ -138,3 +138,84 @@ def test_a_segment_without_a_usable_rank_file_is_read_from_whoosh(tmp_path: Path
         assert _every_term_agrees(reader) > 100  # decoded instead
     finally:
         searcher.close()
+
+
+# ------------------------------------------- phrases listed in rank files (issue 19)
+
+PHRASE_ARTICLES = {
+    "ad.md": "---\ntitle: Active Directory replication fails\n---\nThe active directory site is down.\n",
+    "hyphen.md": "---\ntitle: Active-Directory sync\n---\nSee `Get-ADUser` and active-directory.\n",
+    "reversed.md": "---\ntitle: Directory not active\n---\nThe directory was active yesterday.\n",
+    "apart.md": "---\ntitle: Active users\n---\nAn active user and a directory listing.\n",
+    "gap.md": "---\ntitle: Access is denied\n---\nAccess denied to the share, then access is denied.\n",
+    "stems.md": "---\ntitle: Users logged in twice\n---\nSigning in fails; sign-in works; log on.\n",
+    "code.md": "---\ntitle: Kerberos\n---\n```\nkinit: kerberos 5 ticket\n```\nThe group policy object.\n",
+}
+
+
+def _phrase_kb(root: Path) -> Path:
+    kb = root / "kb"
+    kb.mkdir()
+    for name, text in PHRASE_ARTICLES.items():
+        (kb / name).write_text(text)
+    # a stop word inside a phrase, besides the shipped groups
+    (kb / "_synonyms.yml").write_text("synonyms:\n  - access is denied, access denied\n")
+    return kb
+
+
+def _listed_as_whoosh_matches(indexer: Indexer) -> int:
+    """Every synonym phrase's documents in each segment's rank file are those Whoosh's
+    phrase matching finds there; returns how many (segment, phrase) lists held any."""
+    from whoosh.searching import Searcher
+
+    from indexer.search.ranking import phrase_query
+    from indexer.text.phrases import placement, synonym_phrases
+    from indexer.text.query import Phrase
+    from indexer.whoosh_internals import phrase_key, rank_file, segment_key
+
+    phrases = synonym_phrases(indexer.synonyms.current())
+    assert "access is denied" in phrases and "active directory" in phrases
+    _generation, searcher = indexer.storage.open_searcher()
+    held = 0
+    try:
+        leaves: list[Searcher] = [sub for sub, _ in searcher.leaf_searchers()]
+        for leaf in leaves:
+            reader = leaf.reader()
+            rank = rank_file(reader, segment_key(reader))
+            assert rank is not None
+            for text in phrases:
+                listed = rank.lookup(phrase_key(placement(reader.schema, text)))
+                assert listed is not None, text
+                matched = sorted(leaf.docs_for_query(phrase_query(reader.schema, Phrase(text))))
+                assert listed.tolist() == matched, text
+                held += bool(matched)
+    finally:
+        searcher.close()
+    return held
+
+
+def test_rank_files_list_each_synonym_phrase_as_whoosh_matches_it(tmp_path: Path) -> None:
+    """Written by a build and by a save, and through a merge: the same documents as
+    Whoosh's phrase and span queries, stop-word gaps, stems and identifiers included."""
+    indexer = Indexer(_phrase_kb(tmp_path), tmp_path / "index")
+    indexer.build()
+    assert _listed_as_whoosh_matches(indexer) >= 5
+    kb = indexer.kb_root
+    (kb / "saved.md").write_text("---\ntitle: Domain controller down\n---\nactive directory\n")
+    indexer.update(["saved.md"])
+    assert _listed_as_whoosh_matches(indexer) >= 6
+    indexer.merge_segments()
+    assert _listed_as_whoosh_matches(indexer) >= 5
+
+
+def test_a_phrase_added_to_the_synonyms_after_a_build_is_matched_by_whoosh(
+    tmp_path: Path,
+) -> None:
+    from indexer import IndexStorage, KnowledgeBase, SearchRequest
+
+    kb = _phrase_kb(tmp_path)
+    Indexer(kb, tmp_path / "index").build()
+    (kb / "_synonyms.yml").write_text("synonyms:\n  - frobnicator, directory listing\n")
+    search = KnowledgeBase(IndexStorage(tmp_path / "index"), kb)
+    request = SearchRequest("frobnicator", frozenset({"public", "internal"}))
+    assert [hit.path for hit in search.search(request).hits] == ["apart.md"]
