@@ -254,6 +254,19 @@ class RankFile:
             return None
         return self.docs[self.starts[at] : self.starts[at + 1]]
 
+    def gathered(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The postings of all of ``keys`` in one pair of arrays, key after key, and how many
+        each key has (0 for a key the segment lacks): a ticket asks each of 77 segments for
+        hundreds of terms, and a slice per term and segment cost more than the arithmetic."""
+        if not len(self.keys):
+            return EMPTY_IDS, EMPTY_WEIGHTS, np.zeros(len(keys), dtype=np.int64)
+        at = np.minimum(self.keys.searchsorted(keys), len(self.keys) - 1)
+        starts = self.starts[at]
+        counts = np.where(self.keys[at] == keys, self.starts[at + 1] - starts, 0)
+        firsts = np.cumsum(counts) - counts  # where each key's postings begin in the answer
+        where = np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))
+        return self.docs[where], self.tfs[where], counts
+
     def postings_of(self, keys: np.ndarray) -> list[Postings]:
         """The postings of each of ``keys`` (term keys, uint64), found in one search of the
         sorted keys: a long query asks every segment for a hundred terms or more, and one

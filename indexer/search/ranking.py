@@ -248,6 +248,28 @@ def _joined(ids: list[np.ndarray], weights: list[np.ndarray]) -> Postings:
     return (ids[0], weights[0]) if ids else (EMPTY_IDS, EMPTY_WEIGHTS)
 
 
+def _by_term(
+    ids: list[np.ndarray], weights: list[np.ndarray], counts: np.ndarray
+) -> list[Postings]:
+    """Each term's posting list over all segments, from each segment's postings of every
+    term (term after term; ``counts[segment, term]`` postings each), moved into term order
+    in one step instead of joined one term and segment at a time."""
+    all_ids, all_weights = np.concatenate(ids), np.concatenate(weights)
+    per_term = counts.sum(axis=0)
+    term_starts = np.cumsum(per_term) - per_term
+    # where each (segment, term) run goes, and where it is now (segment after segment)
+    target = term_starts + np.cumsum(counts, axis=0) - counts
+    source = (np.cumsum(counts.ravel()) - counts.ravel()).reshape(counts.shape)
+    moved = np.repeat((target - source).ravel(), counts.ravel()) + np.arange(len(all_ids))
+    out_ids = np.empty_like(all_ids)
+    out_weights = np.empty_like(all_weights)
+    out_ids[moved], out_weights[moved] = all_ids, all_weights
+    return [
+        (out_ids[start : start + n].copy(), out_weights[start : start + n].copy())
+        for start, n in zip(term_starts.tolist(), per_term.tolist(), strict=True)
+    ]
+
+
 _HASHES = BoundedCache(max_bytes=64 << 20)  # 100,000 documents: about 10 MB
 _TERMS = BoundedCache(max_bytes=256 << 20)  # prefix fields' terms, per segment
 
@@ -406,20 +428,20 @@ class Snapshot:
         if missing:
             first = self.leaves[0][0]
             hashed = np.array([term_key(first, *wanted[i]) for i in missing], np.uint64)
-            pieces: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []) for _ in missing]
+            ids, weights, counts = [], [], []
             for (reader, offset), segment, rank in zip(
                 self.leaves, self._segment_keys, self._ranked, strict=True
             ):
                 if rank is not None:
-                    in_segment = rank.postings_of(hashed)
+                    seg_ids, seg_weights, seg_counts = rank.gathered(hashed)
                 else:
-                    in_segment = [decoded_postings(reader, *wanted[i], segment) for i in missing]
-                for (ids, weights), (seg_ids, seg_weights) in zip(pieces, in_segment, strict=True):
-                    if len(seg_ids):
-                        ids.append(seg_ids + offset if offset else seg_ids)
-                        weights.append(seg_weights)
-            for i, (ids, weights) in zip(missing, pieces, strict=True):
-                joined = _joined(ids, weights)
+                    pieces = [decoded_postings(reader, *wanted[i], segment) for i in missing]
+                    seg_ids, seg_weights = _joined([p[0] for p in pieces], [p[1] for p in pieces])
+                    seg_counts = np.array([len(p[0]) for p in pieces], dtype=np.int64)
+                ids.append(seg_ids + offset if offset else seg_ids)
+                weights.append(seg_weights)
+                counts.append(seg_counts)
+            for i, joined in zip(missing, _by_term(ids, weights, np.array(counts)), strict=True):
                 found[i] = joined
                 _JOINED.put(keys[i], joined, joined[0].nbytes + joined[1].nbytes + 200)
         return found  # type: ignore[return-value]  # every None was filled
@@ -549,25 +571,41 @@ class Snapshot:
 
     def term_tf(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
         """Weighted frequency of one term (given per analyzer), added up across ``fields``."""
+        return self._term_tf(terms, fields)[0]
+
+    def _term_tf(
+        self, terms: dict[str, str], fields: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`term_tf`, and the documents with any of it when they are cheaper to find
+        from the postings than from the whole array (rare terms; None otherwise)."""
         tf = np.zeros(self.size, dtype=np.float32)
+        found = []
         for name, term in field_terms(terms, fields):
             ids, weighted = self.field_tf(name, term)
             if len(ids):
                 tf[ids] += weighted
-        return tf
+                found.append(ids)
+        if sum(len(ids) for ids in found) > self.size // 8:
+            return tf, None
+        if len(found) == 1:
+            return tf, found[0]
+        return tf, np.unique(np.concatenate(found)) if found else EMPTY_IDS
 
-    def _bm25(self, tf: np.ndarray) -> np.ndarray:
-        """Saturate weighted frequencies and scale by IDF (from documents with any match)."""
-        hits = np.flatnonzero(tf)
+    def _bm25(self, tf: np.ndarray, hits: np.ndarray | None = None) -> np.ndarray:
+        """Saturate weighted frequencies and scale by IDF (from documents with any match:
+        ``hits``, or those of ``tf`` above 0: a common term's are not listed, and the whole
+        array is saturated instead, which leaves zeros zero)."""
+        if hits is None:
+            df = int(np.count_nonzero(np.logical_and(tf, self.population)))
+            return saturate(tf, idf(self.count, df)) if df else tf
         df = self.document_frequency(hits)
-        if not df:
-            return tf
-        tf[hits] = saturate(tf[hits], idf(self.count, df))
+        if df:
+            tf[hits] = saturate(tf[hits], idf(self.count, df))
         return tf
 
     def term_score(self, terms: dict[str, str], fields: tuple[str, ...]) -> np.ndarray:
         """BM25F of one term (given per analyzer) across ``fields``."""
-        return self._bm25(self.term_tf(terms, fields))
+        return self._bm25(*self._term_tf(terms, fields))
 
     def word_score(self, word: str, fields: tuple[str, ...] | None = None) -> np.ndarray:
         """BM25F of one word across ``fields``, plus a share for an identifier's parts."""

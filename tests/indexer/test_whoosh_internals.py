@@ -219,3 +219,41 @@ def test_a_phrase_added_to_the_synonyms_after_a_build_is_matched_by_whoosh(
     search = KnowledgeBase(IndexStorage(tmp_path / "index"), kb)
     request = SearchRequest("frobnicator", frozenset({"public", "internal"}))
     assert [hit.path for hit in search.search(request).hits] == ["apart.md"]
+
+
+def test_a_snapshots_posting_lists_join_every_segments_in_order(tmp_path: Path) -> None:
+    """Looked up many terms at a time over several segments (one without a rank file): each
+    list is every segment's postings, in document order, as Whoosh's matchers give them."""
+    import shutil
+
+    from indexer.search.ranking import Snapshot
+    from indexer.whoosh_internals import rank_file_path
+
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "kb", kb)
+    indexer = Indexer(kb, tmp_path / "index")
+    indexer.build()
+    (kb / "saved.md").write_text("---\ntitle: Spooler stops\n---\nspooler spooler again\n")
+    indexer.update(["saved.md"])  # a save: a small segment after the built one
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        leaves = list(searcher.leaf_searchers())
+        assert len(leaves) == 2
+        last = leaves[-1][0].reader()
+        rank_file_path(generation.path, last.segment().segment_id()).unlink()
+        wanted = [
+            (fieldname, term)
+            for fieldname in ("title", "body", "pairs")
+            for term in searcher.reader().field_terms(fieldname)
+        ]
+        joined = Snapshot(searcher).postings_of([*wanted, ("body", "nosuchword")])
+        assert joined[-1][0].tolist() == []
+        for (fieldname, term), (ids, weights) in zip(wanted, joined, strict=False):
+            expected: list[tuple[int, float]] = []
+            for sub, offset in leaves:
+                found = _decoded(sub.reader(), fieldname, term)
+                expected += [(doc + offset, w) for doc, w in zip(*found, strict=True)]
+            assert ids.tolist() == [doc for doc, _ in expected], (fieldname, term)
+            assert weights.tolist() == pytest.approx([w for _, w in expected])
+    finally:
+        searcher.close()
