@@ -460,8 +460,8 @@ class Snapshot:
     def term_mask(self, fieldname: str, terms: list[str]) -> np.ndarray:
         """Live documents having any of ``terms`` in an ID or KEYWORD field."""
         mask = np.zeros(self.size, dtype=bool)
-        for term in terms:
-            mask[self.term_docs(fieldname, term)[0]] = True
+        for ids, _ in self.postings_of([(fieldname, term) for term in terms]):
+            mask[ids] = True
         return mask & self.live
 
     def vocabularies(self, fieldname: str) -> list[list[str]]:
@@ -486,8 +486,13 @@ class Snapshot:
         return sorted(found)[:limit]
 
     def lexicon(self, fieldname: str) -> list[str]:
-        """Every term of a field (for case-insensitive facet filters)."""
-        return list(self.searcher.reader().field_terms(fieldname))
+        """Every term of a field, sorted (for facets and case-insensitive facet filters),
+        from each segment's vocabulary held in memory: merging every segment's term file
+        again after each commit took most of a second at 100,000 articles."""
+        vocabularies = self.vocabularies(fieldname)
+        if len(vocabularies) == 1:
+            return list(vocabularies[0])
+        return sorted(set().union(*vocabularies))
 
     def phrase_docs(self, phrase: Phrase) -> np.ndarray:
         """Live documents holding ``phrase`` in any of its fields, from each segment's rank
@@ -526,8 +531,10 @@ class Snapshot:
         for name in FACETS:
             values = self.lexicon(name)
             docs, indexes = [EMPTY_IDS], [EMPTY_IDS]
-            for index, value in enumerate(values):
-                ids = self.term_docs(name, value)[0]
+            # looked up together: after every commit, for thousands of values (one lookup
+            # per value and segment took 8 s a commit at 100,000 articles, 77 segments)
+            every = self.postings_of([(name, value) for value in values])
+            for index, (ids, _) in enumerate(every):
                 docs.append(ids)
                 indexes.append(np.full(len(ids), index, dtype=np.int32))
             found[name] = (values, np.concatenate(docs), np.concatenate(indexes))
