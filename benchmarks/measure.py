@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import statistics
 import threading
@@ -142,8 +143,18 @@ class KeepAlive:
 
     def get(self, path: str) -> tuple[int, bytes]:
         """Status and body; raises OSError or http.client.HTTPException when it fails."""
+        return self.request("GET", path)
+
+    def post_json(self, path: str, data: object) -> tuple[int, bytes]:
+        """:meth:`get`'s answer to a JSON POST."""
+        headers = {"Content-Type": "application/json"}
+        return self.request("POST", path, json.dumps(data).encode(), headers)
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, bytes]:
         try:
-            self.connection.request("GET", path, headers=self.headers)
+            self.connection.request(method, path, body, headers=self.headers | (headers or {}))
             response = self.connection.getresponse()
             return response.status, response.read()
         except (OSError, http.client.HTTPException):
