@@ -23,9 +23,9 @@ lists, under keys of their own, the documents holding each phrase the writer was
 synonym groups' terms of several words, matched from the positions in the same stream):
 Whoosh's phrase matching took most of a second per phrase at 100,000 articles, and a ticket
 brings dozens of them. A phrase the file does not list (synonyms added since) is matched by
-Whoosh. Whoosh's own
-clean-up deletes it with its segment (it matches the segment's file names). A segment
-without a valid one (an index written before, a damaged file) is read the old way.
+Whoosh. Whoosh's own clean-up deletes the file with its segment (it matches the segment's
+file names). A segment without a valid one (an index written before, a damaged file) is
+read the old way.
 """
 
 from __future__ import annotations
@@ -244,7 +244,8 @@ class RankFile:
 
     def postings(self, key: np.uint64) -> Postings:
         """A term's documents and frequencies, given its :func:`term_key`."""
-        return self.postings_of(np.array([key], dtype=np.uint64))[0]
+        ids, tfs, _ = self.gathered(np.array([key], dtype=np.uint64))
+        return ids, tfs
 
     def lookup(self, key: np.uint64) -> np.ndarray | None:
         """The documents listed under ``key`` (a :func:`phrase_key`); None when the file
@@ -266,21 +267,6 @@ class RankFile:
         firsts = np.cumsum(counts) - counts  # where each key's postings begin in the answer
         where = np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))
         return self.docs[where], self.tfs[where], counts
-
-    def postings_of(self, keys: np.ndarray) -> list[Postings]:
-        """The postings of each of ``keys`` (term keys, uint64), found in one search of the
-        sorted keys: a long query asks every segment for a hundred terms or more, and one
-        lookup at a time cost more than the postings' arithmetic (77 segments at 100,000
-        articles)."""
-        if not len(self.keys):
-            return [(EMPTY_IDS, EMPTY_WEIGHTS)] * len(keys)
-        at = np.minimum(self.keys.searchsorted(keys), len(self.keys) - 1)
-        found = self.keys[at] == keys
-        starts, ends = self.starts[at].tolist(), self.starts[at + 1].tolist()
-        return [
-            (self.docs[start:end], self.tfs[start:end]) if hit else (EMPTY_IDS, EMPTY_WEIGHTS)
-            for hit, start, end in zip(found.tolist(), starts, ends, strict=True)
-        ]
 
 
 def rank_file_path(folder: Path, segment_id: str) -> Path:

@@ -417,7 +417,7 @@ class Snapshot:
 
     def postings_of(self, wanted: Sequence[tuple[str, str]]) -> list[Postings]:
         """:meth:`term_docs` of each (field, term) of ``wanted``, looked up in each segment
-        together (:meth:`RankFile.postings_of`). Joined lists are cached by the segment list
+        together (:meth:`RankFile.gathered`). Joined lists are cached by the segment list
         they were joined for: a full build on several cores leaves several segments, and a
         long query asks for hundreds of lists."""
         keys = [(self._segment_keys, fieldname, term) for fieldname, term in wanted]
