@@ -13,16 +13,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def rss_bytes(pid: int) -> int:
-    """VmRSS of one process; 0 once it has gone (a worker may exit between two reads)."""
+def _proc_kilobytes(path: str, label: str) -> int:
+    """Bytes of the ``label:`` line (in kB) of a /proc file; 0 once the process has gone
+    (a worker may exit between two reads)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        text = Path(path).read_text()
     except OSError:
         return 0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
+    for line in text.splitlines():
+        if line.startswith(label + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def rss_bytes(pid: int) -> int:
+    """VmRSS of one process; 0 once it has gone."""
+    return _proc_kilobytes(f"/proc/{pid}/status", "VmRSS")
 
 
 def _children(pid: int) -> list[int]:
@@ -53,14 +59,7 @@ def pss_bytes(pid: int) -> int:
     """Proportional set size of one process: pages shared with other processes (the
     memory-mapped index that every worker reads) count a share each, so adding up a process
     tree counts each page once; 0 once it has gone."""
-    try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    for line in rollup.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) * 1024
-    return 0
+    return _proc_kilobytes(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def tree_bytes(pid: int, measure: Callable[[int], int]) -> int:

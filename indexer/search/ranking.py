@@ -28,14 +28,13 @@ from typing import TypeVar
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.fields import Schema
 from whoosh.query.spans import SpanNear2
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from ..documents.fields import AUDIENCES, FACETS
 from ..text.analysis import ANALYZERS
-from ..text.phrases import Placed, placement
+from ..text.phrases import Placed, Placement, placement
 from ..text.query import Clause, ParsedQuery, Phrase
 from ..whoosh_internals import (
     EMPTY_IDS,
@@ -201,10 +200,11 @@ def pair_terms(clauses: tuple[Clause, ...]) -> list[str]:
     return list(dict.fromkeys(t.text for t in ANALYZERS["pairs"](" ".join(words))))
 
 
-def phrase_query(schema: Schema, phrase: Phrase) -> wq.Query:
-    """Whoosh query for a phrase in any of its fields (positions are Whoosh's job)."""
+def phrase_query(placed_per_field: Placement) -> wq.Query:
+    """Whoosh query for a phrase (where its terms stand, per field: :func:`placement`) in
+    any of its fields (positions are Whoosh's job)."""
     per_field = []
-    for name, placed in placement(schema, phrase.text, phrase.fields):
+    for name, placed in placed_per_field:
         if len(placed) == 1:
             per_field.append(wq.Term(name, placed[0][1]))
         elif all(b - a == 1 for (a, _), (b, _) in itertools.pairwise(placed)):
@@ -502,9 +502,8 @@ class Snapshot:
         found = self.shared.answers.get(answer)
         if found is None:
             found = np.zeros(self.size, dtype=bool)
-            schema = self.searcher.schema
-            query = phrase_query(schema, phrase)
-            key = phrase_key(placement(schema, phrase.text, phrase.fields))
+            placed = placement(self.searcher.schema, phrase.text, phrase.fields)
+            query, key = phrase_query(placed), phrase_key(placed)
             for searcher, offset in self.searcher.leaf_searchers():
                 if searcher.doc_count_all():  # an empty index's one reader has no segment
                     found[_segment_phrase_docs(searcher, query, key, phrase) + offset] = True

@@ -93,7 +93,7 @@ class Layout:
         return found
 
 
-def _start(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
+def start_logged(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=out)
 
@@ -127,32 +127,32 @@ def layout(tmp_path: Path) -> Iterator[Layout]:
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "KB_HEALTH_MAX_LAG": str(MAX_LAG),
     }
-    watch = _start([sys.executable, "-m", "server", "watch"], env, tmp_path, tmp_path / "watch.log")
+    watch = start_logged(
+        [sys.executable, "-m", "server", "watch"], env, tmp_path, tmp_path / "watch.log"
+    )
     wait_until(lambda: (index / "CURRENT").exists(), timeout=60)
     log = tmp_path / "gunicorn.log"
-    gunicorn = _start(
-        GUNICORN,
-        env,
-        tmp_path,
-        log,
-    )
-    running = Layout(port, gunicorn, watch, log, kb)
+    gunicorn = start_logged(GUNICORN, env, tmp_path, log)
+    try:
+        yield answering(Layout(port, gunicorn, watch, log, kb))
+    finally:
+        for process in (gunicorn, watch):
+            if process.poll() is None:
+                _stop(process)
+
+
+def answering(running: Layout) -> Layout:
+    """``running`` once it answers /healthz (its HTTP server failing meanwhile fails)."""
 
     def healthy() -> bool:
-        assert gunicorn.poll() is None, log.read_text()
+        assert running.gunicorn.poll() is None, running.log.read_text()
         try:
             return running.get("/healthz").status == 200
         except OSError:
             return False
 
-    try:
-        wait_until(healthy, timeout=60, interval=0.1)
-        yield running
-    finally:
-        if gunicorn.poll() is None:
-            _stop(gunicorn)
-        if watch.poll() is None:
-            _stop(watch)
+    wait_until(healthy, timeout=60, interval=0.1)
+    return running
 
 
 def answered_by(layout: Layout, answers: list[Answer]) -> dict[int, list[Answer]]:

@@ -22,7 +22,15 @@ from benchmarks.server_process import free_port
 
 from ..conftest import wait_until
 from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
-from .test_multiprocess import WORKERS, Layout, found, search_path, until_both_workers
+from .test_multiprocess import (
+    WORKERS,
+    Layout,
+    answering,
+    found,
+    search_path,
+    start_logged,
+    until_both_workers,
+)
 
 
 @pytest.fixture
@@ -39,26 +47,9 @@ def served(tmp_path: Path) -> Iterator[Layout]:
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "server", "serve", "--kb", str(kb)]
     command += ["--index-dir", str(tmp_path / "index"), "--port", str(port)]
-    with log.open("ab") as out:
-        serve = subprocess.Popen(
-            [*command, "--workers", str(WORKERS)],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-        )
-    running = Layout(port, serve, serve, log, kb)
-
-    def healthy() -> bool:
-        assert serve.poll() is None, log.read_text()
-        try:
-            return running.get("/healthz").status == 200
-        except OSError:
-            return False
-
+    serve = start_logged([*command, "--workers", str(WORKERS)], env, tmp_path, log)
     try:
-        wait_until(healthy, timeout=60, interval=0.1)
-        yield running
+        yield answering(Layout(port, serve, serve, log, kb))
     finally:
         if serve.poll() is None:
             serve.kill()

@@ -170,7 +170,6 @@ def _listed_as_whoosh_matches(indexer: Indexer) -> int:
 
     from indexer.search.ranking import phrase_query
     from indexer.text.phrases import placement, synonym_phrases
-    from indexer.text.query import Phrase
     from indexer.whoosh_internals import phrase_key, rank_file, segment_key
 
     phrases = synonym_phrases(indexer.synonyms.current())
@@ -184,9 +183,10 @@ def _listed_as_whoosh_matches(indexer: Indexer) -> int:
             rank = rank_file(reader, segment_key(reader))
             assert rank is not None
             for text in phrases:
-                listed = rank.lookup(phrase_key(placement(reader.schema, text)))
+                placed = placement(reader.schema, text)
+                listed = rank.lookup(phrase_key(placed))
                 assert listed is not None, text
-                matched = sorted(leaf.docs_for_query(phrase_query(reader.schema, Phrase(text))))
+                matched = sorted(leaf.docs_for_query(phrase_query(placed)))
                 assert listed.tolist() == matched, text
                 held += bool(matched)
     finally:
