@@ -448,7 +448,13 @@ class Snapshot:
 
     def seen_in(self, fieldname: str, term: str, visible: np.ndarray) -> int:
         """How many of the ``visible`` documents hold ``term`` (no full-size mask needed)."""
-        return int(visible[self.term_docs(fieldname, term)[0]].sum())
+        return self.seen_counts([(fieldname, term)], visible)[0]
+
+    def seen_counts(self, wanted: Sequence[tuple[str, str]], visible: np.ndarray) -> list[int]:
+        """:meth:`seen_in` of each (field, term) of ``wanted``, looked up together: a
+        half-typed word has hundreds of completions to count, and each lookup on its own
+        visits every segment (1.2 s for "https" at 100,000 articles, 96 segments)."""
+        return [int(visible[ids].sum()) for ids, _ in self.postings_of(wanted)]
 
     def audience_mask(self, audiences: frozenset[str]) -> np.ndarray:
         """Live documents in any of ``audiences``; shared by every search on this commit."""
@@ -477,12 +483,10 @@ class Snapshot:
         terms held in memory (Whoosh seeks through every segment's term file for each
         prefix: 44 ms a query at 100,000 articles)."""
         found: set[str] = set()
+        end = prefix + "\U0010ffff"  # past every term beginning with prefix
         for terms in self.vocabularies(fieldname):
             start = bisect.bisect_left(terms, prefix)
-            for term in itertools.islice(terms, start, start + limit):
-                if not term.startswith(prefix):
-                    break
-                found.add(term)
+            found.update(terms[start : min(start + limit, bisect.bisect_left(terms, end, start))])
         return sorted(found)[:limit]
 
     def lexicon(self, fieldname: str) -> list[str]:
@@ -680,6 +684,8 @@ class Snapshot:
         """The terms :meth:`prefix_score` adds up: (word, its terms per analyzer, weight,
         weighted frequencies) of the typed word, at 1, then of each completion."""
         fields = clause.fields or WORD_FIELDS
+        words = [clause.typed[0], *(form[0] for form in clause.forms[1:])]
+        self.postings_of([ft for w in words for ft in field_terms(_whole(_analysed(w)), fields)])
         typed = _whole(_analysed(clause.typed[0]))
         found = [(clause.typed[0], typed, 1.0, self.term_tf(typed, fields))]
         seen = set(typed.items())

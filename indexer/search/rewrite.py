@@ -64,14 +64,13 @@ def exact_documents(snapshot: Snapshot, text: str, visible: np.ndarray) -> tuple
     key = exact_key(text)
     if len(key) < 2 or len(text) > 100:
         return ()
-    found = [int(d) for d in snapshot.term_docs("exact_refs", key)[0] if visible[d]]
     ticket = text.strip().lower()
+    wanted = [("exact_refs", key)]
     if _TICKET.fullmatch(ticket):  # one plain token: INC-21140, not any text
-        found += [
-            int(d)
-            for d in snapshot.term_docs("tickets", ticket)[0]
-            if visible[d] and d not in found
-        ]
+        wanted.append(("tickets", ticket))
+    found: dict[int, None] = {}  # in order: named by id first, then as a ticket
+    for ids, _ in snapshot.postings_of(wanted):  # together: each lookup visits every segment
+        found.update((int(d), None) for d in ids if visible[d])
     return tuple(found)
 
 
@@ -88,7 +87,7 @@ def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]
     """Words and identifiers that ``word`` begins, in most ``visible`` documents first
     (bounded); ``visible`` may be narrowed to the documents the other words match, so
     that "default res" completes to "resource" where those words stand."""
-    counted: dict[str, int] = {}
+    candidates: list[tuple[str, str]] = []  # (field, term), looked up together
     for fieldname, analyzer in PREFIX_FIELDS.items():
         # the spelling field keeps words as written; identifiers are kept analysed (0x8007
         # is 8007 there)
@@ -99,10 +98,12 @@ def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]
         if len(prefix) < MIN_PREFIX:
             continue
         for text in snapshot.terms_beginning(fieldname, prefix, MAX_PREFIX_SCAN):
-            if text != prefix and text not in counted:
-                seen = snapshot.seen_in(fieldname, text, visible)
-                if seen:
-                    counted[text] = seen
+            if text != prefix:
+                candidates.append((fieldname, text))
+    counted: dict[str, int] = {}  # a term in several fields counts where first seen
+    for (_, text), seen in zip(candidates, snapshot.seen_counts(candidates, visible), strict=True):
+        if seen and text not in counted:
+            counted[text] = seen
     best = sorted(counted, key=lambda t: (-counted[t], t))
     return best[:MAX_COMPLETIONS]
 
@@ -166,12 +167,13 @@ def rewrite(
 
 def holds(snapshot: Snapshot, word: str, visible: np.ndarray) -> bool:
     """Whether some visible article holds ``word`` whole, in any field it is searched in."""
+    wanted = []
     for name in WORD_FIELDS:
         analyzer = ANALYZERS[SCORED_FIELDS[name].analyzer]
         term = next((t.text for t in analyzer(word, mode="query")), None)
-        if term and snapshot.seen_in(name, term, visible):
-            return True
-    return False
+        if term:
+            wanted.append((name, term))
+    return any(snapshot.seen_counts(wanted, visible))
 
 
 def meaning_text(snapshot: Snapshot, text: str, visible: np.ndarray, last_is_prefix: bool) -> str:

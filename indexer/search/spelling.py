@@ -49,9 +49,10 @@ def correct(snapshot: Snapshot, word: str, visible: np.ndarray) -> str | None:
                 limit=MAX_CANDIDATES,
             ):
                 candidates[candidate] = min(distance, candidates.get(candidate, limit))
-    best: tuple[int, int, str] | None = None
-    for candidate, distance in candidates.items():
-        seen_in = snapshot.seen_in("spelling", candidate, visible)
-        if seen_in and (best is None or (distance, -seen_in, candidate) < best):
-            best = (distance, -seen_in, candidate)
-    return best[2] if best else None
+    seen = snapshot.seen_counts([("spelling", candidate) for candidate in candidates], visible)
+    ranked = [
+        (distance, -count, candidate)
+        for (candidate, distance), count in zip(candidates.items(), seen, strict=True)
+        if count
+    ]
+    return min(ranked)[2] if ranked else None

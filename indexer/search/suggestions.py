@@ -62,6 +62,7 @@ def complete(
             score += word_score
     stemmed = [t.text for t in ANALYZERS["prose"](last, mode="query")][:1]
     expansions = dict.fromkeys((*stemmed, *_prefix_terms(snapshot, "title", prefix)))
+    snapshot.postings_of([("title", t) for t in expansions])  # together, then from the cache
     last_score = sum(
         (snapshot.term_score({"prose": t}, ("title",)) for t in expansions),
         np.zeros(snapshot.size, dtype=np.float32),
@@ -75,12 +76,17 @@ def complete(
 
     # error codes and tags, only as seen in visible articles
     if not done:
-        for term in _prefix_terms(snapshot, "error_codes", prefix):
-            if snapshot.seen_in("error_codes", term, visible):
-                found.append(Completion("error_code", term))
-        for tag in snapshot.lexicon("tags"):
-            if tag.lower().startswith(prefix) and snapshot.seen_in("tags", tag, visible):
-                found.append(Completion("tag", tag))
+        wanted = [("error_codes", term) for term in _prefix_terms(snapshot, "error_codes", prefix)]
+        wanted += [
+            ("tags", tag) for tag in snapshot.lexicon("tags") if tag.lower().startswith(prefix)
+        ]
+        for (fieldname, term), seen in zip(
+            wanted, snapshot.seen_counts(wanted, visible), strict=True
+        ):
+            if seen:
+                found.append(
+                    Completion("error_code" if fieldname == "error_codes" else "tag", term)
+                )
     return found[: limit * 2]
 
 
@@ -100,14 +106,19 @@ def _frequent_terms(stored: dict) -> list[tuple[str, int]]:
 
 def related(snapshot: Snapshot, doc: int, visible: np.ndarray, limit: int = 5) -> list[int]:
     """Documents most like ``doc``: scored on its most distinctive words, itself excluded."""
-    weighted = []
-    for term, count in _frequent_terms(snapshot.searcher.stored_fields(doc)):
-        if len(term) < 3 or term.isdigit():
-            continue
-        df = snapshot.seen_in("body", term, snapshot.population)
-        if df > 1:  # a word only this article has cannot relate it to another
-            weighted.append((count * idf(snapshot.count, df), term))
+    frequent = [
+        (term, count)
+        for term, count in _frequent_terms(snapshot.searcher.stored_fields(doc))
+        if len(term) >= 3 and not term.isdigit()
+    ]
+    seen = snapshot.seen_counts([("body", term) for term, _ in frequent], snapshot.population)
+    weighted = [
+        (count * idf(snapshot.count, df), term)
+        for (term, count), df in zip(frequent, seen, strict=True)
+        if df > 1  # a word only this article has cannot relate it to another
+    ]
     terms = [term for _, term in sorted(weighted, reverse=True)[:RELATED_TERMS]]
+    snapshot.postings_of([(name, t) for t in terms for name in RELATED_FIELDS])
     score = sum(
         (snapshot.term_score({"prose": t}, RELATED_FIELDS) for t in terms),
         np.zeros(snapshot.size, dtype=np.float32),
