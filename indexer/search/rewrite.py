@@ -31,7 +31,7 @@ from ..text.analysis import ANALYZERS
 from ..text.query import Clause, ParsedQuery
 from ..text.synonyms import Synonyms
 from .ranking import SCORED_FIELDS, WORD_FIELDS, Snapshot
-from .spelling import correct
+from .spelling import corrections
 
 MIN_PREFIX = 3  # letters typed before the last word is completed
 PREFIX_WEIGHT = 0.6  # a completion of a last word no article holds, against a whole word
@@ -108,6 +108,16 @@ def completions(snapshot: Snapshot, word: str, visible: np.ndarray) -> list[str]
     return best[:MAX_COMPLETIONS]
 
 
+def _plain(clause: Clause) -> bool:
+    """A clause of one word as typed: not a synonym group, nor restricted to a field."""
+    return clause.fields is None and len(clause.typed) == 1 and len(clause.forms) == 1
+
+
+def _correctable(clause: Clause) -> bool:
+    """A plain clause (:func:`_plain`) whose word may be corrected."""
+    return _plain(clause) and clause.correctable
+
+
 def _just_begun(clause: Clause) -> bool:
     """A last word of one or two characters, not a synonym: too short to complete."""
     return len(clause.forms) == 1 and len(clause.typed) == 1 and len(clause.typed[0]) < MIN_PREFIX
@@ -129,11 +139,16 @@ def rewrite(
         clauses.pop()  # "network p": the p is being typed; answer for "network" meanwhile
     last = len(clauses) - 1
     changed = text
+    being_typed = last if last_is_prefix and not exact else None
+    # every word's correction, looked up together; a half-typed last word's only if it has
+    # no completion (below)
+    typed = [c.typed[0] for i, c in enumerate(clauses) if _correctable(c) and i != being_typed]
+    fixes = corrections(snapshot, typed, visible)
     for i, clause in enumerate(clauses):
-        if clause.fields is not None or len(clause.typed) != 1 or len(clause.forms) != 1:
+        if not _plain(clause):
             continue  # a synonym group member, or restricted to a field: leave it
         word = clause.typed[0]
-        if last_is_prefix and i == last and not exact:
+        if i == being_typed:
             # a word that visible articles hold may still be the start of a longer one
             # ("post" of "postgresql"): its completions count, but for less
             whole = holds(snapshot, word, visible)
@@ -154,9 +169,10 @@ def rewrite(
                     clause, forms=(clause.typed, *((c,) for c in completed)), prefix=weight
                 )
                 continue
-            if whole:
+            if whole or not clause.correctable:
                 continue
-        fixed = correct(snapshot, word, visible) if clause.correctable else None
+            fixes |= corrections(snapshot, [word], visible)
+        fixed = fixes.get(word) if clause.correctable else None
         if fixed:
             pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
             changed = re.sub(pattern, fixed, changed, flags=re.IGNORECASE)

@@ -26,13 +26,29 @@ def _max_distance(word: str) -> int:
     return 1 if len(word) < 7 else 2
 
 
-def correct(snapshot: Snapshot, word: str, visible: np.ndarray) -> str | None:
-    """The closest visible word for ``word``, or None if it needs no (or has no) correction."""
-    lowered = word.lower()
-    if len(lowered) < MIN_LENGTH or not lowered.isalpha():
-        return None
-    if snapshot.seen_in("spelling", lowered, visible):
-        return None  # a known word, even if rare
+def corrections(snapshot: Snapshot, words: list[str], visible: np.ndarray) -> dict[str, str]:
+    """The closest visible word for each of ``words`` that needs (and has) a correction,
+    looked up together: which words are known, then every candidate's document count (a
+    pasted description has dozens of words, and each lookup visits every segment)."""
+    lowered = {word: word.lower() for word in words}
+    asked = [w for w in dict.fromkeys(lowered.values()) if len(w) >= MIN_LENGTH and w.isalpha()]
+    known = snapshot.seen_counts([("spelling", word) for word in asked], visible)
+    unknown = [word for word, seen in zip(asked, known, strict=True) if not seen]
+    close = {word: _candidates(snapshot, word) for word in unknown}
+    wanted = list(dict.fromkeys(c for found in close.values() for c in found))
+    counts = snapshot.seen_counts([("spelling", c) for c in wanted], visible)
+    seen = dict(zip(wanted, counts, strict=True))
+    best = {}
+    for word, found in close.items():
+        ranked = [(distance, -seen[c], c) for c, distance in found.items() if seen[c]]
+        if ranked:
+            best[word] = min(ranked)[2]
+    return {word: best[low] for word, low in lowered.items() if low in best}
+
+
+def _candidates(snapshot: Snapshot, lowered: str) -> dict[str, int]:
+    """Words of any segment's vocabulary within the edit distance of ``lowered``, and how
+    far each is."""
     limit = _max_distance(lowered)
     candidates: dict[str, int] = {}
     for vocabulary in snapshot.vocabularies("spelling"):
@@ -49,10 +65,4 @@ def correct(snapshot: Snapshot, word: str, visible: np.ndarray) -> str | None:
                 limit=MAX_CANDIDATES,
             ):
                 candidates[candidate] = min(distance, candidates.get(candidate, limit))
-    seen = snapshot.seen_counts([("spelling", candidate) for candidate in candidates], visible)
-    ranked = [
-        (distance, -count, candidate)
-        for (candidate, distance), count in zip(candidates.items(), seen, strict=True)
-        if count
-    ]
-    return min(ranked)[2] if ranked else None
+    return candidates
