@@ -32,6 +32,9 @@ bind = [f"{_host}:{_config.port}"]
 workers = _config.workers
 threads = _config.threads
 worker_class = "gthread"
+# as waitress's channel_timeout: gunicorn's own 2 s closed connections clients were about to
+# reuse, and a client sending on one that was just closed gets no answer at all
+keepalive = _config.idle_timeout
 proc_name = "kb-search"
 accesslog = None  # the app logs every request itself, with its worker's pid (server/logs.py)
 forwarded_allow_ips = ""  # gunicorn believes no forwarding headers: the app decides (clients.py)
