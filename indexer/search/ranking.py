@@ -446,13 +446,9 @@ class Snapshot:
                 _JOINED.put(keys[i], joined, joined[0].nbytes + joined[1].nbytes + 200)
         return found  # type: ignore[return-value]  # every None was filled
 
-    def seen_in(self, fieldname: str, term: str, visible: np.ndarray) -> int:
-        """How many of the ``visible`` documents hold ``term`` (no full-size mask needed)."""
-        return self.seen_counts([(fieldname, term)], visible)[0]
-
     def seen_counts(self, wanted: Sequence[tuple[str, str]], visible: np.ndarray) -> list[int]:
-        """:meth:`seen_in` of each (field, term) of ``wanted``, looked up together: a
-        half-typed word has hundreds of completions to count, and each lookup on its own
+        """How many of the ``visible`` documents hold each (field, term) of ``wanted`` (no
+        full-size mask needed), looked up together: a half-typed word has hundreds of completions to count, and each lookup on its own
         visits every segment (1.2 s for "https" at 100,000 articles, 96 segments)."""
         return [int(visible[ids].sum()) for ids, _ in self.postings_of(wanted)]
 

@@ -80,13 +80,13 @@ def complete(
         wanted += [
             ("tags", tag) for tag in snapshot.lexicon("tags") if tag.lower().startswith(prefix)
         ]
-        for (fieldname, term), seen in zip(
-            wanted, snapshot.seen_counts(wanted, visible), strict=True
-        ):
-            if seen:
-                found.append(
-                    Completion("error_code" if fieldname == "error_codes" else "tag", term)
-                )
+        kinds = {"error_codes": "error_code", "tags": "tag"}
+        seen = snapshot.seen_counts(wanted, visible)
+        found += [
+            Completion(kinds[name], term)
+            for (name, term), count in zip(wanted, seen, strict=True)
+            if count
+        ]
     return found[: limit * 2]
 
 
