@@ -30,6 +30,7 @@ read the old way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import mmap
@@ -43,10 +44,11 @@ from typing import Any, Literal
 
 import numpy as np
 from whoosh.codec.base import Segment
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec
 from whoosh.fields import Schema
-from whoosh.index import Index
+from whoosh.index import TOC, Index, clean_files
 from whoosh.reading import SegmentReader
+from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
@@ -126,15 +128,47 @@ def _length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
     return None if column is None else bytes(column.load())
 
 
-def open_stored_fields(reader: SegmentReader) -> bool:
-    """Open a segment's stored-fields column now, while its file surely exists; False if it
-    is already gone. Whoosh opens it on the first ``stored_fields`` call, after asking the
-    disk whether it exists: once a writer has removed a superseded commit's files, a
-    searcher still on that commit failed on the results it was showing. A file opened
-    before its removal stays readable."""
-    if not reader.doc_count_all():
-        return True
-    return reader._perdoc._cached_reader("_stored", STORED_COLUMN) is not None
+def open_commit(ix: Index, searcher: Searcher) -> bool:
+    """Open every column file of every segment of ``searcher`` now (stored fields, each
+    field's values and lengths) and map its rank files; False if the commit was superseded
+    and some of its files may be gone already. Whoosh opens each column on first use,
+    after asking the disk whether it exists: once a writer had removed a superseded commit's files, a searcher
+    still on that commit failed on the results it was showing, or read a removed column as
+    empty (documents without an update time; content hashes taken from the wrong segment).
+    A file opened before its removal stays readable, so from here on each segment answers
+    which columns it has from what was opened, not from the disk. The commit's table of
+    contents is looked for last: a writer of kb-search removes it before any file of its
+    segments (see :func:`_clean_files`), so if it is still there, nothing was missing."""
+    present = set(ix.storage.list())  # one listing, not a question per file
+    try:
+        for leaf, _ in searcher.reader().leaf_readers():
+            if leaf.doc_count_all():
+                if not _open_columns(leaf._perdoc, leaf.schema, present):
+                    return False
+                rank_file(leaf, segment_key(leaf))  # mapped now too, while it is there
+    except FileNotFoundError:  # removed between asking and opening
+        return False
+    generation = searcher.reader().generation()
+    return bool(ix.storage.file_exists(TOC._filename(ix.indexname, generation)))
+
+
+def _open_columns(perdoc: Any, schema: Schema, present: set[str]) -> bool:
+    """Open a segment's column files (not their readers: building one reads the column's
+    index, which the caches above already hold for most segments)."""
+    names = ["_stored"]
+    for name, field in schema.items():
+        if field.column_type:
+            names.append(name)
+        if field.scorable:
+            names.append(f"_{name}_len")
+    segment = perdoc._segment
+    opened = {name for name in names if W3Codec.column_filename(segment, name) in present}
+    if "_stored" not in opened:
+        return False
+    for name in opened:
+        perdoc._colfiles[name] = perdoc._get_column_file(name)
+    perdoc.has_column = opened.__contains__
+    return True
 
 
 # ---------------------------------------------------------------------- writing segments
@@ -186,6 +220,23 @@ class _SegmentWriter(SegmentWriter):
         finally:
             lengths.close()
         flat.write(Path(self.storage.folder), self.get_segment().segment_id(), self.docnum)
+
+    def _commit_toc(self, segments: list[Segment]) -> None:  # as Whoosh's, but cleaning up
+        TOC(self.schema, segments, self.generation).write(self.storage, self.indexname)
+        _clean_files(self.storage, self.indexname, self.generation, segments)
+
+
+def _clean_files(storage: Any, indexname: str, generation: int, segments: list[Segment]) -> None:
+    """Remove what commits before ``generation`` left, superseded tables of contents first:
+    a reader that finds its commit's table of contents after opening its files
+    (:func:`open_commit`) knows none of them was removed before it opened them (Whoosh
+    removes them in no particular order)."""
+    for filename in list(storage):
+        found = TOC._pattern(indexname).match(filename)
+        if found and int(found.group(1)) != generation:
+            with contextlib.suppress(OSError):
+                storage.delete_file(filename)
+    clean_files(storage, indexname, generation, segments)
 
 
 class _PreloadedLengths:

@@ -229,8 +229,9 @@ def _spaced_phrase(fieldname: str, placed: Placed) -> wq.Query:
 def _update_times(reader: SegmentReader) -> np.ndarray:
     """A segment's "updated" column as integers. Whoosh answers a document without a value
     with its column default, past the int64 range: such a document sorts as oldest, and is
-    logged, rather than failing every search of the commit (seen once, after a
-    reconciliation at start-up; its cause is not known yet)."""
+    logged, rather than failing every search of the commit (seen when a searcher read a
+    column its commit's writer had removed, before searchers opened every column at once:
+    :func:`indexer.whoosh_internals.open_commit`)."""
     values = list(reader.column_reader("updated", translate=False))
     unknown = [i for i, value in enumerate(values) if value >= 2**63]
     if unknown:

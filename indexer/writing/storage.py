@@ -29,7 +29,7 @@ from whoosh.writing import IndexWriter
 from .. import whoosh_internals
 from ..documents.schema import SCHEMA_VERSION, build_schema
 from ..errors import IndexUnavailable
-from ..whoosh_internals import open_stored_fields
+from ..whoosh_internals import open_commit
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +164,9 @@ class IndexStorage:
         generation = self._live()
         generation.check_files()
         with _readable(generation):
-            searcher = generation.open().searcher()
-        if not all(open_stored_fields(leaf) for leaf, _ in searcher.reader().leaf_readers()):
+            ix = generation.open()
+            searcher = ix.searcher()
+        if not open_commit(ix, searcher):
             searcher.close()  # a writer removed this commit's files meanwhile: open anew
             raise IndexUnavailable(f"a commit of {generation.path} was replaced while opened")
         return generation, searcher

@@ -123,16 +123,27 @@ def test_every_segment_gets_a_rank_file_with_every_posting(tmp_path: Path) -> No
         searcher.close()
 
 
-def test_a_segment_without_a_usable_rank_file_is_read_from_whoosh(tmp_path: Path) -> None:
+def test_a_segment_without_a_usable_rank_file_is_read_from_whoosh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexer import whoosh_internals
+    from indexer.search.caching import BoundedCache
     from indexer.whoosh_internals import rank_file_path, read_rank_file
 
     indexer = Indexer(ROOT / "kb", tmp_path / "index")
     indexer.build()
     generation, searcher = indexer.storage.open_searcher()
+    with searcher:
+        path = rank_file_path(generation.path, searcher.reader().segment().segment_id())
+    cut = path.with_suffix(".cut")
+    cut.write_bytes(path.read_bytes()[:-4])  # cut short
+    cut.replace(path)
+    generation.write_state(files=generation.segment_files())  # as if written so
+    # a process started after the damage: none of its rank files mapped yet
+    monkeypatch.setattr(whoosh_internals, "_RANK_FILES", BoundedCache(max_bytes=1 << 20))
+    generation, searcher = indexer.storage.open_searcher()
     try:
         (reader,) = [sub.reader() for sub, _ in searcher.leaf_searchers()]
-        path = rank_file_path(generation.path, reader.segment().segment_id())
-        path.write_bytes(path.read_bytes()[:-4])  # cut short
         assert read_rank_file(path, reader.doc_count_all()) is None
         assert read_rank_file(path.with_suffix(".missing"), 1) is None
         assert _every_term_agrees(reader) > 100  # decoded instead

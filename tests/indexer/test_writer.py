@@ -3,9 +3,12 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer import Indexer, KnowledgeBase, SearchRequest
+from indexer.documents.schema import live_hashes
+from indexer.search.ranking import Snapshot
 from indexer.writing.storage import STATE
 
 from ..fixtures import ARTICLES, git, write
@@ -240,5 +243,34 @@ def test_a_searcher_on_a_replaced_commit_still_shows_its_results(
         assert before - set(generation.path.iterdir()), "no segment file was removed"
         titles = {searcher.stored_fields(doc)["title"] for doc in range(searcher.doc_count_all())}
         assert "Windows Update fails with 0x80070005" in titles
+    finally:
+        searcher.close()
+
+
+def test_a_replaced_commit_keeps_every_column_it_was_opened_with(
+    indexer: Indexer, kb_dir: Path
+) -> None:
+    """What ranking reads per document (update times, content hashes, field lengths) is
+    read whole from a commit whose files a save removed meanwhile: a column read after its
+    removal used to come back empty (documents with no update time, content hashes from
+    another segment, which failed the meaning vectors' writer under load)."""
+    write(
+        kb_dir, "email/new-profile.md", ARTICLES["email/outlook-prompt.md"].replace("KB-", "KB-9")
+    )
+    indexer.update(["email/new-profile.md"])  # a second, small segment a save will merge away
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        hashes = live_hashes(searcher)
+        before = set(generation.path.iterdir())
+        for n in range(3):
+            write(kb_dir, "email/outlook-prompt.md", ARTICLES["email/outlook-prompt.md"] + f"{n}\n")
+            indexer.update(["email/outlook-prompt.md"])
+        assert before - set(generation.path.iterdir()), "no segment file was removed"
+        snapshot = Snapshot(searcher)
+        assert (snapshot.updated > 0).all() and (snapshot.updated < 2**62).all()
+        assert all(len(snapshot.norms[name]) == searcher.doc_count_all() for name in snapshot.norms)
+        assert live_hashes(searcher) == hashes
+        docs = np.arange(searcher.doc_count_all())
+        assert set(snapshot.content_hashes(docs[snapshot.live])) == set(hashes)
     finally:
         searcher.close()
