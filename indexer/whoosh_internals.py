@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 import numpy as np
 from whoosh.codec.base import Segment
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN
 from whoosh.fields import Schema
 from whoosh.index import TOC, Index, clean_files
 from whoosh.reading import SegmentReader
@@ -64,6 +64,7 @@ Postings = tuple[np.ndarray, np.ndarray]  # (segment-local doc numbers, term fre
 
 _POSTINGS = BoundedCache(max_bytes=64 << 20)
 _LENGTHS = BoundedCache(max_bytes=64 << 20)  # 100,000 documents x 7 fields = 2.8 MB
+_COLUMNS = BoundedCache(max_bytes=128 << 20)  # 100,000 documents x 2 columns: about 20 MB
 
 
 def segment_key(reader: SegmentReader) -> str:
@@ -128,47 +129,47 @@ def _length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
     return None if column is None else bytes(column.load())
 
 
-def open_commit(ix: Index, searcher: Searcher) -> bool:
-    """Open every column file of every segment of ``searcher`` now (stored fields, each
-    field's values and lengths) and map its rank files; False if the commit was superseded
-    and some of its files may be gone already. Whoosh opens each column on first use,
-    after asking the disk whether it exists: once a writer had removed a superseded commit's files, a searcher
+def column_values(reader: SegmentReader, fieldname: str) -> list[Any]:
+    """A segment's values of a column field as Whoosh stores them (bytes for text, the
+    sortable integer for dates), read once per process: segments never change, and a
+    superseded commit's files may be removed while searchers still use it (see
+    :func:`open_commit`, which reads them first)."""
+    return _COLUMNS.get_or_build(
+        (segment_key(reader), fieldname),
+        lambda: list(reader.column_reader(fieldname, translate=False)),
+        lambda values: 100 * len(values) + 100,
+    )
+
+
+def open_commit(ix: Index, searcher: Searcher, columns: Sequence[str]) -> bool:
+    """Read, for every segment of ``searcher``, what searches read of it per document (its
+    field lengths, the ``columns`` given, its rank file) into this process's caches, and
+    open its stored fields; False if the commit was superseded meanwhile and some of its
+    files may have been gone. Whoosh reads each column on first use, after asking the disk
+    whether it exists: once a writer had removed a superseded commit's files, a searcher
     still on that commit failed on the results it was showing, or read a removed column as
-    empty (documents without an update time; content hashes taken from the wrong segment).
-    A file opened before its removal stays readable, so from here on each segment answers
-    which columns it has from what was opened, not from the disk. The commit's table of
-    contents is looked for last: a writer of kb-search removes it before any file of its
-    segments (see :func:`_clean_files`), so if it is still there, nothing was missing."""
-    present = set(ix.storage.list())  # one listing, not a question per file
+    empty (documents with no update time; content hashes of the wrong segment). The
+    commit's table of contents is looked for last: a writer of kb-search removes it before
+    any file of its segments (see :func:`_clean_files`), so if it is still there, nothing
+    was read from a removed file. Segments read before cost nothing: their values are
+    cached, and no file is opened for them (a file per column, segment and request thread
+    ran out of descriptors at 100,000 articles)."""
     try:
         for leaf, _ in searcher.reader().leaf_readers():
-            if leaf.doc_count_all():
-                if not _open_columns(leaf._perdoc, leaf.schema, present):
-                    return False
-                rank_file(leaf, segment_key(leaf))  # mapped now too, while it is there
+            if not leaf.doc_count_all():
+                continue
+            if leaf._perdoc._cached_reader("_stored", STORED_COLUMN) is None:
+                return False
+            for name, field in leaf.schema.items():
+                if field.scorable:
+                    field_lengths(leaf, name)
+            for name in columns:
+                column_values(leaf, name)
+            rank_file(leaf, segment_key(leaf))
     except FileNotFoundError:  # removed between asking and opening
         return False
     generation = searcher.reader().generation()
     return bool(ix.storage.file_exists(TOC._filename(ix.indexname, generation)))
-
-
-def _open_columns(perdoc: Any, schema: Schema, present: set[str]) -> bool:
-    """Open a segment's column files (not their readers: building one reads the column's
-    index, which the caches above already hold for most segments)."""
-    names = ["_stored"]
-    for name, field in schema.items():
-        if field.column_type:
-            names.append(name)
-        if field.scorable:
-            names.append(f"_{name}_len")
-    segment = perdoc._segment
-    opened = {name for name in names if W3Codec.column_filename(segment, name) in present}
-    if "_stored" not in opened:
-        return False
-    for name in opened:
-        perdoc._colfiles[name] = perdoc._get_column_file(name)
-    perdoc.has_column = opened.__contains__
-    return True
 
 
 # ---------------------------------------------------------------------- writing segments

@@ -15,6 +15,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.searching import Searcher
 
 from ..text.analysis import ANALYZERS, normalise
+from ..whoosh_internals import column_values
 from .articles import Article
 from .fields import DETAILS, LIST_FACETS, META_FIELDS, fingerprint
 from .gitmeta import FileHistory
@@ -22,6 +23,9 @@ from .markdown import ParsedBody, resolve_relative
 
 # the fields' fingerprint is part of it: adding or changing a field rebuilds the index too
 SCHEMA_VERSION = f"14.{fingerprint()}"  # 14: segments have rank files
+# the columns every search reads of every document (ranking's update times, the meaning
+# vectors' content hashes): read when a searcher opens (whoosh_internals.open_commit)
+SEARCHED_COLUMNS = ("updated", "content_hash")
 
 
 def build_schema() -> Schema:
@@ -115,11 +119,12 @@ def meaning_text(stored: dict[str, Any]) -> str:
 
 def live_hashes(searcher: Searcher) -> dict[str, int]:
     """content hash -> doc number of every live document (one of each, for duplicates)."""
-    reader = searcher.reader()
-    if not reader.doc_count_all():
-        return {}
-    hashes = reader.column_reader("content_hash")
-    return {hashes[doc]: doc for doc in reader.all_doc_ids()}
+    found: dict[str, int] = {}
+    for reader, offset in searcher.reader().leaf_readers():
+        if reader.doc_count_all():
+            hashes = column_values(reader, "content_hash")
+            found.update((hashes[doc].decode(), doc + offset) for doc in reader.all_doc_ids())
+    return found
 
 
 def _commas(values: tuple[str, ...]) -> str:

@@ -41,6 +41,7 @@ from ..whoosh_internals import (
     EMPTY_WEIGHTS,
     Postings,
     RankFile,
+    column_values,
     decoded_postings,
     field_lengths,
     phrase_key,
@@ -232,7 +233,7 @@ def _update_times(reader: SegmentReader) -> np.ndarray:
     logged, rather than failing every search of the commit (seen when a searcher read a
     column its commit's writer had removed, before searchers opened every column at once:
     :func:`indexer.whoosh_internals.open_commit`)."""
-    values = list(reader.column_reader("updated", translate=False))
+    values = list(column_values(reader, "updated"))
     unknown = [i for i, value in enumerate(values) if value >= 2**63]
     if unknown:
         key = segment_key(reader)
@@ -271,7 +272,6 @@ def _by_term(
     ]
 
 
-_HASHES = BoundedCache(max_bytes=64 << 20)  # 100,000 documents: about 10 MB
 _TERMS = BoundedCache(max_bytes=256 << 20)  # prefix fields' terms, per segment
 
 
@@ -309,13 +309,6 @@ def _segment_terms(reader: SegmentReader, key: str, fieldname: str) -> list[str]
         (key, fieldname),
         lambda: list(reader.field_terms(fieldname)),
         lambda terms: sum(len(term) + 60 for term in terms) + 100,
-    )
-
-
-def _segment_hashes(reader: SegmentReader, key: str) -> list[str]:
-    """A segment's content-hash column (segments never change)."""
-    return _HASHES.get_or_build(
-        key, lambda: list(reader.column_reader("content_hash")), lambda hashes: 100 * len(hashes)
     )
 
 
@@ -716,11 +709,11 @@ class Snapshot:
         offsets = np.array([offset for _, offset in self.leaves])
         segments = np.searchsorted(offsets, docs, side="right") - 1
         columns = {
-            s: _segment_hashes(self.leaves[s][0], self._segment_keys[s])
-            for s in set(segments.tolist())
+            s: column_values(self.leaves[s][0], "content_hash") for s in set(segments.tolist())
         }
         return [
-            columns[s][int(doc) - int(offsets[s])] for doc, s in zip(docs, segments, strict=True)
+            columns[s][int(doc) - int(offsets[s])].decode()
+            for doc, s in zip(docs, segments, strict=True)
         ]
 
     def meaning_bonus(

@@ -27,7 +27,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from .. import whoosh_internals
-from ..documents.schema import SCHEMA_VERSION, build_schema
+from ..documents.schema import SCHEMA_VERSION, SEARCHED_COLUMNS, build_schema
 from ..errors import IndexUnavailable
 from ..whoosh_internals import open_commit
 
@@ -166,7 +166,7 @@ class IndexStorage:
         with _readable(generation):
             ix = generation.open()
             searcher = ix.searcher()
-        if not open_commit(ix, searcher):
+        if not open_commit(ix, searcher, SEARCHED_COLUMNS):
             searcher.close()  # a writer removed this commit's files meanwhile: open anew
             raise IndexUnavailable(f"a commit of {generation.path} was replaced while opened")
         return generation, searcher
