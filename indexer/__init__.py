@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .authoring.export import ExportError, export_site
     from .authoring.lint import Finding, lint, lint_file
     from .authoring.new import AuthoringError, create_article
+    from .authoring.new import folders as kb_folders
     from .documents.articles import asset_file
     from .documents.fields import (
         ARTICLE_TYPES,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from .search.knowledge_base import KnowledgeBase
     from .search.rewrite import half_typed
     from .search.suggestions import Completion
+    from .text.analysis import terms as index_terms
     from .writing.status import WriterStatus, read_status
     from .writing.storage import IndexBusy, IndexStorage
     from .writing.sync import Syncer, SyncError, SyncResult, sync_clone

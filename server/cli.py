@@ -359,6 +359,17 @@ def search(
         click.echo(f"     {plain[:160]}")
 
 
+def _kb_holding(paths: tuple[Path, ...]) -> Path | None:
+    """The knowledge base the first of ``paths`` is in, found as git finds its repository:
+    the nearest folder above it with a KB's own files (``_templates``, ``_synonyms.yml``).
+    So ``kb lint file.md`` works from any folder, as an editor runs it."""
+    for path in paths[:1]:
+        for folder in path.resolve().parents:
+            if (folder / "_templates").is_dir() or (folder / "_synonyms.yml").is_file():
+                return folder
+    return None
+
+
 @main.command()
 @kb_option
 @click.option(
@@ -377,8 +388,12 @@ def lint(kb_dir: Path | None, output: str, paths: tuple[Path, ...]) -> None:
 
     from indexer import lint as run_lint
 
-    config = _config(kb_dir=kb_dir)
-    root = config.kb_dir.resolve()
+    if kb_dir is None and "KB_KB_DIR" not in os.environ:
+        kb_dir = _kb_holding(paths)
+    # only the folder: lint needs no index, wherever it is run from
+    root = (kb_dir or _config().kb_dir).resolve()
+    if not root.is_dir():
+        raise click.ClickException(f"kb folder {root} does not exist (set --kb or KB_KB_DIR)")
     wanted = None
     if paths:
         wanted = []
@@ -405,8 +420,8 @@ def lint(kb_dir: Path | None, output: str, paths: tuple[Path, ...]) -> None:
     else:
         for finding in report.findings:
             colour = "red" if finding.severity == "error" else "yellow"
-            click.echo(
-                f"{config.kb_dir / finding.path}:{finding.line}: "
+            click.echo(  # absolute, as editors' problem matchers want them
+                f"{root / finding.path}:{finding.line}: "
                 f"{click.style(finding.severity, fg=colour)} [{finding.rule}] "
                 f"{finding.message}"
             )
@@ -443,18 +458,35 @@ def schema(out: Path | None) -> None:
     default="resolution",
     show_default=True,
 )
-@click.option("--dir", "folder", default="", help="Folder inside the KB, e.g. windows.")
+@click.option(
+    "--dir",
+    "folder",
+    default=None,
+    help="Folder inside the KB, e.g. windows ('.' for the top); asked for if not given.",
+)
 @click.argument("title")
-def new(kb_dir: Path | None, article_type: str, folder: str, title: str) -> None:
-    """Start an article from kb/_templates with the next free id; prints its path."""
-    from indexer import AuthoringError, create_article
+def new(kb_dir: Path | None, article_type: str, folder: str | None, title: str) -> None:
+    """Start a draft article from kb/_templates with the next free id; prints its path."""
+    from indexer import AuthoringError, create_article, kb_folders
 
     config = _config(kb_dir=kb_dir)
+    if folder is None:
+        known = ", ".join(kb_folders(config.kb_dir))
+        if not sys.stdin.isatty():
+            raise click.UsageError(
+                f"say which folder with --dir (one of: {known}; '.' for the top)"
+            )
+        folder = click.prompt(f"Folder ({known})", type=str, err=True)
     try:
-        path = create_article(config.kb_dir, title, article_type, folder)
+        path = create_article(config.kb_dir, title, article_type, folder.strip().strip("/"))
     except AuthoringError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(path)
+    click.echo(
+        "A draft: nobody finds it until you remove 'draft: true'. "
+        f"`kb lint {path}` checks it as you write.",
+        err=True,
+    )
 
 
 @main.command()

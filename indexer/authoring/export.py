@@ -56,7 +56,7 @@ def stage(kb_root: Path, target: Path, audience: str, default_audience: str) -> 
             article = read_article(kb_root, relpath, default_audience)
         except ArticleError as exc:
             raise ExportError(f"{exc} (fix it, or run kb lint)") from None
-        if article.audience in allowed:
+        if article.audience in allowed and not article.draft:
             articles[relpath] = article
     refused = []
     for relpath, article in articles.items():

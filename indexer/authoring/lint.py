@@ -14,12 +14,18 @@ Rules, each with a broken fixture in ``tests/indexer/test_lint.py``:
 ``missing-heading``   a resolution without Symptoms / Cause / Resolution, a config note
                       without Purpose / Settings / Verification / Rollback
 ``review``            review_by has passed (warning)
+``draft``             the article is a draft: readers will not find it (warning)
+``template``          a line of the article's template is still in it
+
+In a draft (``draft: true``) every error but ``unreadable`` is a warning: nobody reads it
+yet, and its author may commit it unfinished.
 ``similar``           the article is very like another one: extend it instead (warning)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -27,7 +33,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 
@@ -38,12 +44,13 @@ from ..documents.articles import asset_file, iter_article_paths, parse_article, 
 from ..documents.frontmatter import check
 from ..documents.markdown import parse_outline, resolve_relative
 from ..errors import ArticleError
+from .new import TEMPLATES
 
 REQUIRED_HEADINGS = {
     "resolution": ("Symptoms", "Cause", "Resolution"),
     "config-note": ("Purpose", "Settings", "Verification", "Rollback"),
 }
-CACHE_VERSION = 2  # bump when Facts or the per-file checks change
+CACHE_VERSION = 3  # bump when Facts or the per-file checks change
 PARALLEL_FROM = 300  # files; below this, starting worker processes costs more than it saves
 SHINGLE_WORDS = 5
 SKETCH = 32  # shingles kept per article: the smallest hashes, a bottom-k min-hash sketch
@@ -164,9 +171,26 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
             f"review_by {article.review_by} has passed: check the article, then move the date",
         )
 
+    if article.draft:
+        add(
+            facts.key_lines.get("draft", 1),
+            "warning",
+            "draft",
+            "a draft: nobody can find it until you remove 'draft: true'",
+        )
+    body_start = len(text) - len(article.body)
+    first_line = text.count("\n", 0, max(body_start, 0)) + 1
+    left = _template_lines(root / TEMPLATES / f"{article.type}.md")
+    for number, written in enumerate(article.body.split("\n"), start=first_line):
+        if written.strip() in left:
+            add(
+                number,
+                "error",
+                "template",
+                f"template text left in place: {written.strip()!r}: write this article's own",
+            )
     facts.id, facts.aliases, facts.title = article.id, article.aliases, article.title
     facts.anchors = frozenset(s.anchor for s in article.parsed.sections if s.anchor)
-    body_start = len(text) - len(article.body)
     facts.links = tuple(
         (
             href,
@@ -177,7 +201,24 @@ def read_facts(root: Path, relpath: str, today: dt.date) -> Facts:
         for href in dict.fromkeys(article.parsed.links)
     )
     facts.shingles = _shingles(article.parsed.text)
+    if article.draft:
+        facts.findings = [replace(f, severity="warning") for f in facts.findings]
     return facts
+
+
+@functools.lru_cache(maxsize=8)
+def _template_lines(template: Path) -> frozenset[str]:
+    """The lines of an article template's body an author is meant to replace: its sentences
+    and examples, not its headings or table rows (those may rightly stay)."""
+    try:
+        text = template.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
+    body = text.split("\n---\n", 1)[-1]
+    lines = (line.strip() for line in body.split("\n"))
+    return frozenset(
+        line for line in lines if len(line.split()) >= 3 and not line.startswith(("#", "|", "```"))
+    )
 
 
 def _compute(root: Path, paths: list[str], today: dt.date) -> list[Facts]:

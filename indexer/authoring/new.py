@@ -2,7 +2,8 @@
 
 Templates are the knowledge base's own, in ``kb/_templates/<type>.md`` (ignored by the
 indexer, like everything under ``_``), with ``{id}``, ``{title}``, ``{author}``, ``{today}``
-and ``{review_by}`` filled in.
+and ``{review_by}`` filled in. A new article is a draft (``draft: true``): an untouched
+template must not be what readers find first for its title.
 """
 
 from __future__ import annotations
@@ -41,6 +42,21 @@ def next_id(root: Path, prefix: str = "KB-") -> str:
     return f"{prefix}{highest + 1:0{width}d}"
 
 
+def _as_draft(text: str) -> str:
+    """The article marked ``draft: true`` (a KB's own template may not say so): nobody finds
+    it until its author has written it and removed the line."""
+    if not text.startswith("---\n") or re.search(r"^draft\s*:", text, re.M):
+        return text
+    return "---\ndraft: true\n" + text.removeprefix("---\n")
+
+
+def folders(root: Path) -> list[str]:
+    """The KB's folders an article may go in (not ``_templates`` and the like)."""
+    return sorted(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+    )
+
+
 def slug(title: str) -> str:
     words = re.findall(r"[a-z0-9]+", title.lower())
     return "-".join(words)[:80].strip("-") or "untitled"
@@ -68,7 +84,8 @@ def create_article(
     folder: str = "",
     today: dt.date | None = None,
 ) -> Path:
-    """Write a new article from the template; returns its path. Never overwrites a file."""
+    """Write a new article from the template, as a draft; returns its path. Never overwrites
+    a file."""
     if article_type not in ARTICLE_TYPES:
         raise AuthoringError(f"type must be one of {', '.join(ARTICLE_TYPES)}")
     if not title.strip():
@@ -93,7 +110,7 @@ def create_article(
         "today": today.isoformat(),
         "review_by": (today + dt.timedelta(days=REVIEW_AFTER_DAYS)).isoformat(),
     }
-    filled = _PLACEHOLDER.sub(lambda found: values[found[1]], text)
+    filled = _as_draft(_PLACEHOLDER.sub(lambda found: values[found[1]], text))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(filled)
     return target

@@ -107,6 +107,7 @@ class Article:
     content_hash: str
     warnings: tuple[str, ...] = field(default=())
     meta: dict[str, Any] = field(default_factory=dict, repr=False)  # front matter as written
+    draft: bool = False  # not ready for readers: never indexed (see FIELDS)
 
     def values(self, name: str) -> tuple[str, ...]:
         """A list field's values."""
@@ -357,6 +358,7 @@ def parse_article(
         content_hash=content_hash(raw),
         warnings=tuple(warnings),
         meta=meta,
+        draft=meta.get("draft") is True or _as_text(meta.get("draft")).lower() in ("true", "yes"),
     )
 
 

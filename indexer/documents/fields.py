@@ -9,7 +9,7 @@ results and article pages. Adding a field is one entry here, plus its tests.
 
 A handful of fields also have a job of their own, written where it is done: ids and aliases
 make permalinks, ``error_codes`` are searched as identifiers, ``tickets`` link resolutions,
-``owner`` and ``review_by`` feed the review reports.
+``owner`` and ``review_by`` feed the review reports, and a ``draft`` is not indexed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["text", "list", "date", "choice"]
+Kind = Literal["text", "list", "date", "choice", "flag"]
 
 ARTICLE_TYPES = ("resolution", "config-note")
 # from least to most restricted: who may read one audience may read those before it
@@ -124,6 +124,13 @@ FIELDS: tuple[Field, ...] = (
     Field("tickets", "list", "Tickets this article resolved: INC-20431.", "Tickets"),
     Field("aliases", "list", "Former ids and other names that should lead here.", "Aliases"),
     Field(
+        "draft",
+        "flag",
+        "true while the article is not ready: kb new writes it. A draft is not indexed, so no "
+        "reader finds it; remove the line (or set false) to publish.",
+        "Draft",
+    ),
+    Field(
         "reviewed",
         "date",
         "When the content was last checked (YYYY-MM-DD).",
@@ -144,7 +151,7 @@ KNOWN_FIELDS = frozenset(BY_NAME)
 # identity is kept in index fields of its own; the rest of the front matter rides in each
 # document's stored record, and is what the API and the article page list as details
 DETAILS: tuple[Field, ...] = tuple(
-    f for f in FIELDS if f.name not in ("id", "title", "type", "audience")
+    f for f in FIELDS if f.name not in ("id", "title", "type", "audience", "draft")
 )
 FACETS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.facet)
 # facets with many values per article; their filters take several values (?tag=a&tag=b)

@@ -37,9 +37,13 @@ def _is_date(value: Any) -> bool:
 
 def _check_value(name: str, key: Field, value: Any) -> str | None:
     """Why ``value`` is not valid for ``key``, or None."""
+    if key.kind == "flag":
+        return None if isinstance(value, bool) else f"'{name}' must be true or false: {value!r}"
     if key.kind == "list":
         if not isinstance(value, list):
             return f"'{name}' must be a list, e.g. {name}: [one, two]"
+        if key.required and not value:
+            return f"'{name}' is required: list at least one ({key.description})"
         if any(isinstance(item, dict | list) or item in (None, "") for item in value):
             return f"'{name}' must hold plain values, not empty items or nested lists"
         return None
@@ -74,9 +78,13 @@ def check(meta: dict[str, Any]) -> list[Problem]:
 
 def _property(key: Field) -> dict[str, Any]:
     schema: dict[str, Any] = {"description": key.description}
-    if key.kind == "list":
+    if key.kind == "flag":
+        schema |= {"type": "boolean"}
+    elif key.kind == "list":
         items = {"type": ["string", "number", "boolean"], "minLength": 1}
         schema |= {"type": "array", "items": items}
+        if key.required:
+            schema |= {"minItems": 1}
     elif key.kind == "date":
         schema |= {"type": "string", "format": "date", "pattern": DATE_PATTERN}
     elif key.kind == "choice":

@@ -59,6 +59,7 @@ class ChunkResult:
     segments: list[Segment] = field(default_factory=list)
     claims: list[tuple[str, str]] = field(default_factory=list)  # (id, path) in path order
     errors: list[ArticleError] = field(default_factory=list)
+    drafts: int = 0  # articles not indexed until their authors publish them
 
 
 _done_counter = None  # articles parsed so far, shared by all workers of a build (a Value)
@@ -95,6 +96,10 @@ def index_chunk(chunk: Chunk, on_article: Callable[[], None] | None = None) -> C
             except ArticleError as error:
                 result.errors.append(error)
             else:
+                if article.draft:
+                    result.drafts += 1
+                    _count(on_article)
+                    continue
                 writer.add_document(**to_document(article, chunk.histories[relpath]))
                 result.claims.append((article.id, relpath))
                 if writer.pool.currentsize > SEGMENT_BYTES:

@@ -63,6 +63,7 @@ class Report:
     errors: list[ArticleError] = field(default_factory=list)
     seconds: float = 0.0
     full_build: bool = False
+    drafts: int = 0  # files marked draft: not indexed
 
     @property
     def changed(self) -> int:
@@ -70,9 +71,10 @@ class Report:
 
     def summary(self) -> str:
         kind = "built" if self.full_build else "indexed"
+        drafts = f", {self.drafts} drafts (not published)" if self.drafts else ""
         return (
             f"{kind}: {self.added} added, {self.updated} updated, {self.deleted} deleted, "
-            f"{len(self.errors)} with errors ({self.seconds:.2f}s)"
+            f"{len(self.errors)} with errors{drafts} ({self.seconds:.2f}s)"
         )
 
 
@@ -352,6 +354,7 @@ class Indexer:
         owners: dict[str, str] = {}
         duplicates = []
         for chunk in chunks:
+            report.drafts += chunk.drafts
             for error in chunk.errors:
                 report.errors.append(error)
                 self.problems[error.path] = error
@@ -386,7 +389,10 @@ class Indexer:
         # them (a deleted file frees the id a copy of it was refused for)
         paths = set(paths) | set(self.problems)
         present = [p for p in sorted(paths) if (self.kb_root / p).is_file()]
-        articles = [a for p in present if (a := self._parse(p, report))]
+        parsed = [a for p in present if (a := self._parse(p, report))]
+        articles = [a for a in parsed if not a.draft]
+        drafts = {a.path for a in parsed if a.draft}  # removed from the index, if they were in it
+        report.drafts = len(drafts)
         # only the ids this batch claims are looked up: reading every indexed id and
         # checking every file on each save cost a third of a second at 10,000 articles
         with ix.searcher() as searcher:
@@ -398,7 +404,7 @@ class Indexer:
             # move into a new folder reports the new path first)
             paths |= {p for p in owners.values() if not (self.kb_root / p).is_file()}
             before = {p: searcher.document(path=p) for p in paths}
-        gone = paths - set(present)
+        gone = (paths - set(present)) | drafts
         for relpath in gone:
             self.problems.pop(relpath, None)
             old = before[relpath]

@@ -1,9 +1,9 @@
 """Tier-1 self-service: a plain search over public articles, the fix first, and a way out.
 
 Everyone gets public articles only here, whoever is signed in, so a tier-1 agent can send a
-caller the same page. The pages remember (in the session cookie) what was searched and which
-articles were opened, so "Escalate to tier 2" hands that over instead of making the agent
-retype it.
+caller the same page. The pages remember (in the session cookie) the problem being worked on, its searches
+and the articles opened for it, so "Escalate to tier 2" hands that over instead of making
+the agent retype it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import Blueprint, current_app, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from indexer import SearchRequestError
+from indexer import SearchRequestError, index_terms
 
 from ..auth import ANONYMOUS, PUBLIC, visitor
 from ..errors import BadRequest
@@ -26,39 +26,73 @@ from ..tracking import log_click, log_search
 
 bp = Blueprint("help", __name__, url_prefix="/help")
 
-MAX_REMEMBERED = 10
+MAX_TRIED = 10
+MAX_SEARCHES = 5
 RESULTS = 8
+# words every kind of problem is described with: sharing one of them does not make two
+# searches the same problem ("printer fails" and "outlook fails")
+GENERIC_WORDS = frozenset(
+    index_terms(
+        "error errors fail fails failed failing failure issue issues problem problems "
+        "broken work works working help keeps stopped stops start starts can't cannot won't"
+    )
+)
 
 
-def _remember_query(query: str) -> None:
-    if query:
-        session["help_query"] = query[:300]
+def _problem() -> dict[str, list]:
+    """The problem this visitor is working on: its searches (newest last) and the articles
+    opened for it, as [id, title] pairs (kept in the session cookie)."""
+    found = session.get("help_problem")
+    return found if isinstance(found, dict) else {"searches": [], "tried": []}
 
 
-def _remember_article(article_id: str) -> None:
-    viewed = [v for v in session.get("help_viewed", []) if v != article_id]
-    session["help_viewed"] = [article_id, *viewed][:MAX_REMEMBERED]
+def _words(query: str) -> set[str]:
+    return set(index_terms(query)) - GENERIC_WORDS
+
+
+def _remember_search(query: str) -> None:
+    """A search that shares a word with the problem's searches refines it; any other search
+    starts a new problem, and the articles tried for the last one no longer belong to it
+    (an agent taking call after call must not hand tier 2 a printer for a Wi-Fi ticket)."""
+    query = query[:300]
+    problem = _problem()
+    earlier = set().union(*(_words(q) for q in problem["searches"]))
+    if not (_words(query) & earlier):
+        problem = {"searches": [], "tried": []}
+    searches = [q for q in problem["searches"] if q != query] + [query]
+    session["help_problem"] = {"searches": searches[-MAX_SEARCHES:], "tried": problem["tried"]}
+
+
+def _remember_article(article_id: str, title: str) -> None:
+    problem = _problem()
+    tried = [pair for pair in problem["tried"] if pair[0] != article_id] + [[article_id, title]]
+    session["help_problem"] = {"searches": problem["searches"], "tried": tried[-MAX_TRIED:]}
 
 
 def escalation() -> dict[str, str]:
-    """The escalation link and the text it carries, from what this visitor searched and read."""
-    query = session.get("help_query", "")
-    viewed = list(session.get("help_viewed", []))
+    """The escalation link and the text it carries: this problem's searches and the articles
+    opened for it, with their titles and links."""
+    problem = _problem()
+    searches, tried = problem["searches"], problem["tried"]
+    query = searches[-1] if searches else ""
     lines = [f"Searched the knowledge base for: {query or '(nothing)'}"]
-    if viewed:
+    if len(searches) > 1:
+        lines.append("Searched before that: " + "; ".join(reversed(searches[:-1])))
+    if tried:
         lines.append("Articles tried, which did not solve it:")
-        lines += [f"- {ref}: {permalink(ref)}" for ref in viewed]
+        lines += [f"- {ref} {title}: {permalink(ref)}" for ref, title in tried]
     description = "\n".join(lines)
+    ids = ",".join(ref for ref, _ in tried)
     template = current_app.config["KB"].escalation_url
     if template:
         url = template.format(
             query=quote(query, safe=""),
-            articles=quote(",".join(viewed), safe=""),
+            articles=quote(ids, safe=""),
             description=quote(description, safe=""),
         )
     else:
         url = url_for("help.escalate")
-    return {"url": url, "query": query, "description": description, "articles": ",".join(viewed)}
+    return {"url": url, "query": query, "description": description, "articles": ids}
 
 
 @bp.get("")
@@ -71,7 +105,7 @@ def index() -> ResponseReturnValue:
             search = search_request(request.args, ANONYMOUS, limit=RESULTS)  # public only
             results = services().kb.search(search)
             search_id = log_search(results, "help")
-            _remember_query(q)
+            _remember_search(q)
         except (BadRequest, SearchRequestError) as exc:
             error = str(exc)
     html = render_template(
@@ -90,7 +124,7 @@ def article(ref: str) -> ResponseReturnValue:
     """A public article with its fix first, then "Did this solve it?"."""
     record = visible_article(ref, "help.article", PUBLIC)
     log_click(record.id)
-    _remember_article(record.id)
+    _remember_article(record.id, record.title)
     visitor()  # the feedback form's votes count once per browser
     body = render_article(record, PUBLIC)
     fix, background = fix_first(body.html, record["steps_anchor"] or "")

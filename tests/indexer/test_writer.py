@@ -35,6 +35,27 @@ def test_broken_article_is_reported_and_skipped(kb_dir: Path, index_dir: Path) -
     assert indexer.problems["bad/broken.md"].line is not None
 
 
+DRAFT = "---\ndraft: true\nid: KB-3001\ntitle: VPN drops every hour\n---\nThe tunnel drops.\n"
+
+
+def test_a_draft_is_found_only_once_its_author_publishes_it(
+    indexer: Indexer, kb: KnowledgeBase, kb_dir: Path, index_dir: Path
+) -> None:
+    write(kb_dir, "network/vpn-drops.md", DRAFT)
+    report = indexer.update(["network/vpn-drops.md"])
+    assert (report.added, report.drafts, report.errors) == (0, 1, [])
+    assert ids_for(kb, "vpn tunnel drops") == []
+    assert "1 drafts (not published)" in report.summary()
+    write(kb_dir, "network/vpn-drops.md", DRAFT.replace("draft: true\n", ""))
+    assert indexer.update(["network/vpn-drops.md"]).added == 1
+    assert ids_for(kb, "vpn tunnel drops") == ["KB-3001"]
+    write(kb_dir, "network/vpn-drops.md", DRAFT)  # back to draft: withdrawn
+    assert indexer.update(["network/vpn-drops.md"]).deleted == 1
+    assert ids_for(kb, "vpn tunnel drops") == []
+    rebuilt = Indexer(kb_dir, index_dir).build()
+    assert (rebuilt.added, rebuilt.drafts) == (5, 1)
+
+
 def test_edit_add_delete_are_applied_incrementally(
     indexer: Indexer, kb: KnowledgeBase, kb_dir: Path
 ) -> None:

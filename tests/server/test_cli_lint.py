@@ -48,6 +48,26 @@ def test_an_article_without_front_matter_fails_with_its_first_line(tmp_path: Pat
     assert (finding["path"], finding["line"], finding["severity"]) == ("other.md", 1, "error")
 
 
+def test_an_editor_running_lint_on_one_file_from_anywhere(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As the README's VS Code task runs it: ``kb lint <absolute file>``, from whatever
+    folder is open, and from inside a KB folder with a relative path; each finding names
+    the file by its absolute path (the problem matcher's "fileLocation": "absolute")."""
+    kb = tmp_path / "repo" / "kb"
+    write(kb, "email/vpn.md", GOOD.replace("type: resolution", "type: howto"))
+    write(kb, "_synonyms.yml", "groups: []\n")
+    monkeypatch.delenv("KB_KB_DIR", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for folder, argument in ((elsewhere, str(kb / "email/vpn.md")), (kb / "email", "vpn.md")):
+        monkeypatch.chdir(folder)
+        result = CliRunner().invoke(main, ["lint", argument])
+        assert result.exit_code == 1, result.output
+        assert result.stdout.startswith(f"{kb}/email/vpn.md:4: error [front-matter]"), (
+            folder,
+            result.output,
+        )
+
+
 def test_the_sample_kb_is_a_clean_starting_point() -> None:
     """A team that copies kb/ and installs the pre-commit hook can commit: no errors, and no
     warnings but review dates that time has passed since."""

@@ -54,7 +54,33 @@ def test_escalation_url_carries_query_and_articles_looked_at(client_with) -> Non
     params = parse_qs(link.query)
     assert params["subject"] == ["update still failing"]
     assert params["kb"] == ["KB-2001"]
-    assert "KB-2001: http://localhost/kb/KB-2001" in params["body"][0]
+    body = params["body"][0]
+    assert "KB-2001 Windows Update fails with 0x80070005: " in body
+    assert "http://localhost/kb/KB-2001" in body
+    assert "Searched before that: update access denied" in body
+
+
+def test_escalation_hands_over_only_this_problem(client: FlaskClient) -> None:
+    """An agent taking call after call: articles opened for an earlier, unrelated problem
+    are not what was tried for this one."""
+    client.get("/help?q=outlook+password+prompt")
+    client.get("/help/kb/KB-2002")
+    client.get("/help?q=0x80070005")
+    client.get("/help/kb/KB-2001")
+    client.get("/help?q=quantum+flux+capacitor")  # a new problem, nothing fits
+    page = client.get("/help/escalate").text
+    assert "Searched the knowledge base for: quantum flux capacitor" in page
+    assert "KB-2001" not in page and "KB-2002" not in page
+    assert "Articles tried" not in page
+    client.get("/help?q=quantum+flux+capacitor+reset")  # refined: the same problem
+    client.get("/help/kb/KB-2001")
+    page = client.get("/help/escalate").text
+    assert "KB-2001 Windows Update fails with 0x80070005" in page and "KB-2002" not in page
+
+
+def test_tier1_is_not_told_how_to_configure_the_service(client: FlaskClient) -> None:
+    client.get("/help?q=quantum+flux+capacitor")
+    assert "escalation_url" not in client.get("/help/escalate").text
 
 
 def test_when_nothing_fits_escalation_comes_first(client) -> None:  # type: ignore[no-untyped-def]
