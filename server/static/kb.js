@@ -27,6 +27,7 @@
           .then(function (r) { return r.text(); })
           .then(function (html) {
             results.innerHTML = html;
+            foldFiltersOnPhones(results);
             window.history.replaceState(null, "", url);
           })
           .catch(function () { /* aborted or offline: the form still works */ });
@@ -267,7 +268,14 @@
     window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
   }
 
+  // On a phone the filters start folded above the results (open without JavaScript).
+  function foldFiltersOnPhones(root) {
+    if (!window.matchMedia("(max-width: 800px)").matches) return;
+    (root || document).querySelectorAll("details.facets-panel").forEach(function (panel) { panel.open = false; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    foldFiltersOnPhones();
     setupSearchAsYouType();
     setupAutocomplete();
     setupCopyButtons();
