@@ -134,8 +134,9 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
 
 
 def highlight(code: str, language: str) -> str:
-    """Code as highlighted HTML (the same styles as code blocks in articles), else escaped."""
-    return _highlight(code, language, "") or f"<pre><code>{escape(code)}</code></pre>"
+    """Code as highlighted HTML (the same styles as code blocks in articles), else escaped;
+    scrollable from the keyboard as they are."""
+    return _scrollable(_highlight(code, language, "") or f"<pre><code>{escape(code)}</code></pre>")
 
 
 ANCHORED_HEADINGS = ("h1", "h2", "h3", "h4")  # the headings that get an id and a permalink
@@ -526,7 +527,17 @@ def render(markdown: str, article_path: str, title: str, resolve: LinkResolver) 
         html = PARSER.renderer.render(tokens, PARSER.options, {})
     finally:
         _highlight_until.reset(budget)
-    return RenderedBody(html=sanitize(html), toc=tuple(toc))
+    return RenderedBody(html=_scrollable(sanitize(html)), toc=tuple(toc))
+
+
+_SCROLLING = re.compile(r"<(pre|table)\b")
+
+
+def _scrollable(html: str) -> str:
+    """Code blocks and tables scroll sideways inside themselves on a narrow screen: each can
+    take the keyboard's focus, so it can be scrolled without a mouse. (On sanitized HTML,
+    where a ``<`` in text is always escaped.)"""
+    return _SCROLLING.sub(r'<\1 tabindex="0"', html)
 
 
 @lru_cache(maxsize=1)

@@ -42,16 +42,30 @@
     list.className = "suggest";
     list.id = "suggestions";
     list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Suggestions");
     list.hidden = true;
     input.parentElement.appendChild(list);
+    // the ARIA combobox pattern: a screen reader hears that suggestions opened, how many,
+    // and which one the arrow keys are on
+    input.setAttribute("role", "combobox");
     input.setAttribute("aria-controls", "suggestions");
     input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    var announce = document.createElement("span");
+    announce.className = "visually-hidden";
+    announce.setAttribute("role", "status");
+    input.parentElement.appendChild(announce);
     var items = [];
     var selected = -1;
     var timer = null;
     var labels = { article: "article", error_code: "error code", tag: "tag" };
 
-    function close() { list.hidden = true; selected = -1; input.setAttribute("aria-expanded", "false"); }
+    function close() {
+      list.hidden = true;
+      selected = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
     function choose(item) {
       if (item.url) { window.location.href = item.url; return; }
       if (item.kind === "tag") { window.location.href = "/?tag=" + encodeURIComponent(item.text); return; }
@@ -64,6 +78,8 @@
       Array.prototype.forEach.call(list.children, function (li, i) {
         li.setAttribute("aria-selected", i === index ? "true" : "false");
       });
+      if (index >= 0) input.setAttribute("aria-activedescendant", "suggestion-" + index);
+      else input.removeAttribute("aria-activedescendant");
     }
     function show(found) {
       items = found;
@@ -84,6 +100,8 @@
       });
       list.hidden = found.length === 0;
       input.setAttribute("aria-expanded", found.length ? "true" : "false");
+      input.removeAttribute("aria-activedescendant");
+      announce.textContent = found.length ? found.length + (found.length === 1 ? " suggestion" : " suggestions") + ", arrow keys to choose" : "";
       selected = -1;
     }
     input.addEventListener("input", function () {

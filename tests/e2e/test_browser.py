@@ -353,8 +353,10 @@ def test_tier1_search_without_result_escalates_with_the_query(
     page.wait_for_url(DESK + "*")
     params = parse_qs(urlsplit(opened[0]).query)
     assert params["subject"] == ["printer prints glitter"]
-    assert params["kb"] == ["KB-2001"]
+    # KB-2001 was read for the caller before, about an update: not tried for this problem
+    assert params.get("kb", [""]) == [""]
     assert "Searched the knowledge base for: printer prints glitter" in params["body"][0]
+    assert "KB-2001" not in params["body"][0]
     context.close()
 
 

@@ -22,7 +22,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 WIDE_ARTICLE = """---
 id: KB-9100
-title: "Outlook settings: every registry value, and the line that clears the cache"
+title: "Outlook settings (ERROR_INTERNET_SEC_CERT_REVOKED_BY_ISSUER): every registry value"
 type: config-note
 systems: [Outlook]
 owner: it
@@ -137,10 +137,85 @@ def test_filters_on_a_phone_come_before_the_results_folded(
     first_hit = page.locator("li.hit").first
     assert panel.bounding_box()["y"] < first_hit.bounding_box()["y"]
     assert not panel.evaluate("e => e.open")
-    page.get_by_text("Filter results").click()
+    page.locator("details.facets-panel > summary").click()
     page.get_by_role("link", name="config-note").click()
     page.wait_for_url(re.compile(r"type=config-note"))
-    page.get_by_text("Filter results (1 on)").click()
+    page.get_by_text("Sort and filter (1 on)").click()
     page.get_by_role("link", name="Clear all filters").click()
     page.wait_for_url(re.compile(r"/\?q=outlook$"))
+    context.close()
+
+
+def _serious_violations(page: Any) -> list[str]:
+    """What axe-core finds on the page that is serious or critical: rule, and where."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): "
+        + "; ".join(node["target"][0] for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "admin"])
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_axe_finds_nothing_serious_on_any_page(
+    chromium: Any, server: LiveServer, signed_in: bool, viewport: dict
+) -> None:
+    context = _context(chromium, server, viewport, signed_in)
+    page = context.new_page()
+    found = {}
+    for name, path in (SIGNED_IN_PAGES if signed_in else PAGES).items():
+        page.goto(path)
+        violations = _serious_violations(page)
+        if violations:
+            found[name] = violations
+    context.close()
+    assert found == {}
+
+
+def test_from_the_search_box_tab_reaches_the_first_result_at_once(
+    chromium: Any, server: LiveServer
+) -> None:
+    context = _context(chromium, server, DESKTOP, False)
+    page = context.new_page()
+    page.goto("/?q=outlook+password")
+    page.focus("#q")
+    first = page.locator("li.hit h3 a").first.get_attribute("href")
+    for _press in range(3):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('href')") == first:
+            break
+    else:
+        raise AssertionError("the first result is more than 3 Tab presses away")
+    page.goto("/kb/KB-9100")
+    page.keyboard.press("Tab")  # the first stop of every page skips the header
+    expect_focused = page.evaluate("document.activeElement.textContent")
+    assert expect_focused == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    context.close()
+
+
+def test_the_autocomplete_is_a_combobox_a_keyboard_can_use(
+    chromium: Any, server: LiveServer
+) -> None:
+    context = _context(chromium, server, DESKTOP, False)
+    page = context.new_page()
+    page.goto("/")
+    box = page.locator("#q")
+    box.press_sequentially("outl", delay=30)
+    page.wait_for_selector("#suggestions li")
+    assert box.get_attribute("role") == "combobox"
+    assert box.get_attribute("aria-expanded") == "true"
+    assert "suggestion" in page.locator("[role=status]").first.inner_text()
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == "suggestion-0"
+    assert page.locator("#suggestion-0").get_attribute("aria-selected") == "true"
+    assert _serious_violations(page) == []  # the open list too
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    assert box.get_attribute("aria-activedescendant") is None
     context.close()
