@@ -30,20 +30,35 @@ def render_article(article: ArticleRecord, audiences: frozenset[str]) -> Rendere
             return url_for("articles.article", ref=ref) + suffix
         return url_for("articles.asset", relpath=target) + suffix
 
+    def name_link(ref: str) -> str | None:
+        if ref == article.id:
+            return None
+        found = kb.lookup(ref, audiences)
+        named = found.article.id if found.article else found.redirect_to
+        return url_for("articles.article", ref=named) if named else None
+
     key = (article.version, article.path, article.title, audiences, request.script_root)
     cached = _RENDERED.get(key)
     if cached is not None:
-        body, links = cached
-        if all(resolve(*link) == url for link, url in links.items()):
+        body, links, names = cached
+        if all(resolve(*link) == url for link, url in links.items()) and all(
+            name_link(ref) == url for ref, url in names.items()
+        ):
             return body
-    links = {}
+    links, names = {}, {}
 
     def remembered(target: str, fragment: str) -> str | None:
         links[(target, fragment)] = url = resolve(target, fragment)
         return url
 
-    body = render(article["markdown"] or "", article.path, article.title, remembered)
-    _RENDERED.put(key, (body, links), 2 * len(body.html) + 1_000)
+    def remembered_name(ref: str) -> str | None:
+        names[ref] = url = name_link(ref)
+        return url
+
+    body = render(
+        article["markdown"] or "", article.path, article.title, remembered, remembered_name
+    )
+    _RENDERED.put(key, (body, links, names), 2 * len(body.html) + 1_000)
     return body
 
 

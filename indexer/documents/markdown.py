@@ -488,12 +488,19 @@ LinkResolver = Callable[[str, str], str | None]
 """(kb-relative target path, fragment) -> URL to use, or None to leave the link as written."""
 
 
-def render(markdown: str, article_path: str, title: str, resolve: LinkResolver) -> RenderedBody:
+def render(
+    markdown: str,
+    article_path: str,
+    title: str,
+    resolve: LinkResolver,
+    name_link: Callable[[str], str | None] | None = None,
+) -> RenderedBody:
     """Render a body to sanitized HTML with highlighted code, heading anchors and a TOC.
 
     Relative links and image paths are passed to ``resolve`` so links between articles become
-    permalinks and attachments are served from the kb folder. A leading H1 that repeats the
-    title is dropped: the page shows the title already.
+    permalinks and attachments are served from the kb folder; an article id written in the
+    text ("see KB-1004") becomes a link where ``name_link`` gives one for it. A leading H1
+    that repeats the title is dropped: the page shows the title already.
     """
     tokens = PARSER.parse(markdown)
     if (
@@ -522,12 +529,41 @@ def render(markdown: str, article_path: str, title: str, resolve: LinkResolver) 
                 url = resolve(*resolved) if resolved else None
                 if url:
                     child.attrSet(attr, url)
+        if name_link is not None and token.children:
+            token.children = _linked_names(token.children, name_link)
     budget = _highlight_until.set(time.perf_counter() + HIGHLIGHT_SECONDS)
     try:
         html = PARSER.renderer.render(tokens, PARSER.options, {})
     finally:
         _highlight_until.reset(budget)
     return RenderedBody(html=_scrollable(sanitize(html)), toc=tuple(toc))
+
+
+_NAMED = re.compile(r"\b[A-Z][A-Z0-9]*-\d+\b")  # what an article id looks like in prose: KB-1004
+
+
+def _linked_names(children: list[Token], name_link: Callable[[str], str | None]) -> list[Token]:
+    """Inline tokens with each article id in plain text (not already in a link, not code)
+    made a link to its article, where ``name_link`` knows one."""
+    found: list[Token] = []
+    depth = 0
+    for child in children:
+        depth += (child.type == "link_open") - (child.type == "link_close")
+        if child.type != "text" or depth or not _NAMED.search(child.content):
+            found.append(child)
+            continue
+        position = 0
+        for match in _NAMED.finditer(child.content):
+            url = name_link(match[0])
+            if url is None:
+                continue
+            found.append(Token("text", "", 0, content=child.content[position : match.start()]))
+            found.append(Token("link_open", "a", 1, attrs={"href": url}))
+            found.append(Token("text", "", 0, content=match[0]))
+            found.append(Token("link_close", "a", -1))
+            position = match.end()
+        found.append(Token("text", "", 0, content=child.content[position:]))
+    return found
 
 
 _SCROLLING = re.compile(r"<(pre|table)\b")

@@ -177,7 +177,10 @@
       body.addEventListener("mouseup", remember);
       body.addEventListener("keyup", remember);
       body.querySelectorAll("h2[id], h3[id]").forEach(function (heading) {
-        var name = heading.textContent.replace(/#\s*$/, "").trim();
+        // one control per heading: the copy button takes the place of the "#" link
+        var anchor = heading.querySelector(".header-anchor");
+        if (anchor) anchor.remove();
+        var name = heading.textContent.trim();
         var button = document.createElement("button");
         button.type = "button";
         button.className = "copy-section";
@@ -191,6 +194,24 @@
         heading.appendChild(button);
       });
     }
+    // a Copy button on every code block: people paste the PowerShell steps
+    document.querySelectorAll(".body pre").forEach(function (block) {
+      var wrap = document.createElement("div");
+      wrap.className = "code-block";
+      block.parentNode.insertBefore(wrap, block);
+      wrap.appendChild(block);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "copy-code";
+      button.textContent = "Copy";
+      button.setAttribute("aria-label", "Copy this code");
+      var status = document.createElement("span");
+      status.className = "copied";
+      status.setAttribute("role", "status");
+      button.addEventListener("click", function () { copyText(block.textContent, status); });
+      wrap.appendChild(button);
+      wrap.appendChild(status);
+    });
     document.querySelectorAll("button.copy").forEach(function (button) {
       button.addEventListener("click", function () {
         var status = button.parentElement.querySelector(".copied");
@@ -277,11 +298,59 @@
     }, 1000);
   }
 
-  // Result links carry ?from=<search>.<rank> so clicks can be counted; keep the address clean.
+  // An article opened from a result (?h=<the search>) shows the searched words marked, with
+  // a button that clears them.
+  function highlightSearchedWords() {
+    var words = (new URLSearchParams(window.location.search).get("h") || "")
+      .toLowerCase().split(/[^\p{L}\p{N}_.-]+/u).filter(function (w) { return w.length > 1; });
+    var body = document.querySelector(".article .body");
+    if (!words.length || !body) return;
+    var escaped = words.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+    var pattern = new RegExp("(^|[^\\p{L}\\p{N}])(" + escaped.join("|") + ")", "giu");
+    var walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    var marked = 0;
+    nodes.forEach(function (node) {
+      if (node.parentElement.closest("pre, code, a, mark")) return;
+      var text = node.nodeValue, last = 0, found, piece = document.createDocumentFragment();
+      pattern.lastIndex = 0;
+      while ((found = pattern.exec(text))) {
+        var start = found.index + found[1].length;
+        piece.appendChild(document.createTextNode(text.slice(last, start)));
+        var mark = document.createElement("mark");
+        mark.className = "searched";
+        mark.textContent = found[2];
+        piece.appendChild(mark);
+        last = start + found[2].length;
+        marked += 1;
+      }
+      if (last === 0) return;
+      piece.appendChild(document.createTextNode(text.slice(last)));
+      node.parentNode.replaceChild(piece, node);
+    });
+    if (!marked) return;
+    var clear = document.createElement("button");
+    clear.type = "button";
+    clear.className = "clear-highlights";
+    clear.textContent = "Clear highlights (" + marked + ")";
+    clear.addEventListener("click", function () {
+      body.querySelectorAll("mark.searched").forEach(function (mark) {
+        mark.replaceWith(document.createTextNode(mark.textContent));
+      });
+      body.normalize();
+      clear.remove();
+    });
+    document.querySelector(".article header").appendChild(clear);
+  }
+
+  // Result links carry ?from=<search>.<rank> so clicks can be counted, and ?h= the words
+  // to mark; keep the address clean.
   function dropTrackingParameter() {
     var params = new URLSearchParams(window.location.search);
-    if (!params.has("from")) return;
+    if (!params.has("from") && !params.has("h")) return;
     params.delete("from");
+    params.delete("h");
     var query = params.toString();
     window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
   }
@@ -298,6 +367,7 @@
     setupAutocomplete();
     setupCopyButtons();
     setupFeedback();
+    highlightSearchedWords();
     dropTrackingParameter();
     setupLiveArticle();
   });

@@ -34,7 +34,7 @@ summary: "Clear %LOCALAPPDATA%\\\\Microsoft\\\\Outlook\\\\RoamCache\\\\Stream_Au
 
 ## Purpose
 
-Keeps Outlook the same on every desk.
+Keeps Outlook the same on every desk. Update failures are in KB-2001; KB-7777 does not exist.
 
 ## Settings
 
@@ -218,4 +218,39 @@ def test_the_autocomplete_is_a_combobox_a_keyboard_can_use(
     box.press("Escape")
     assert box.get_attribute("aria-expanded") == "false"
     assert box.get_attribute("aria-activedescendant") is None
+    context.close()
+
+
+def test_the_article_page_for_someone_fixing_a_problem(chromium: Any, server: LiveServer) -> None:
+    """Opened from a result: the searched words are marked (and can be cleared), each code
+    block has a Copy button, article ids in the text are links, each heading has one link
+    control, and the contents stay in view on a wide screen."""
+    context = _context(chromium, server, DESKTOP, False)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    page.goto("/?q=outlook+registry")
+    page.locator("li.hit h3 a", has_text="Outlook settings").click()
+    page.wait_for_url(re.compile(r"/kb/KB-9100$"))  # the address is clean again
+    marks = page.locator(".body mark.searched")
+    assert marks.count() >= 2
+    assert {text.lower() for text in marks.all_inner_texts()} == {"outlook", "registry"}
+    page.get_by_role("button", name=re.compile(r"Clear highlights")).click()
+    assert marks.count() == 0
+
+    page.get_by_role("button", name="Copy this code").first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Get-ChildItem -Path")
+
+    link = page.locator(".body a", has_text="KB-2001")
+    assert link.get_attribute("href") == "/kb/KB-2001"
+    assert page.locator(".body a", has_text="KB-7777").count() == 0  # no such article
+
+    heading = page.locator(".body h2", has_text="Settings")
+    assert heading.locator(".header-anchor").count() == 0
+    assert heading.locator("button.copy-section").count() == 1
+
+    page.mouse.wheel(0, 2000)
+    toc = page.locator("nav.toc")
+    page.wait_for_function("document.querySelector('nav.toc').getBoundingClientRect().top >= 0")
+    assert toc.is_visible() and toc.bounding_box()["y"] < DESKTOP["height"]
     context.close()
