@@ -169,6 +169,8 @@ def open_commit(ix: Index, searcher: Searcher, columns: Sequence[str]) -> bool:
     except FileNotFoundError:  # removed between asking and opening
         return False
     generation = searcher.reader().generation()
+    if generation is None:  # an index without segments: nothing was read
+        return True
     return bool(ix.storage.file_exists(TOC._filename(ix.indexname, generation)))
 
 

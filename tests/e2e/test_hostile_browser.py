@@ -245,7 +245,7 @@ CONTENT = (
 )
 ACTIVE = (
     "script, iframe, object, embed, form, input, meta, base, link, style, svg, "
-    "button:not(.copy-section):not(.copy)"
+    "button:not(.copy-section):not(.copy):not(.copy-code):not(.clear-highlights)"
 )  # our own copy buttons are fine
 
 

@@ -73,7 +73,7 @@ def test_a_list_facet_filters_counts_and_is_searched(client: FlaskClient, facet)
     hit = next(hit for hit in answer["results"] if hit["id"] == "KB-8001")
     assert hit[facet.name] == [alpha]
     page = client.get("/?q=printer+queue", headers=TIER2).text
-    assert f"<h2>{facet.label}</h2>" in page and f"{facet.param}={alpha}" in page
+    assert f"<h3>{facet.label}</h3>" in page and f"{facet.param}={alpha}" in page
 
 
 def test_every_detail_is_in_the_article_json_and_every_field_in_the_json_schema(
