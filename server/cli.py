@@ -26,6 +26,7 @@ from indexer import ARTICLE_TYPES, AUDIENCES, DEFAULT_AUDIENCE
 from . import logs
 from .config import Config, ConfigError, load_config
 from .limits import allow_open_files, open_files_needed
+from .wording import counted
 
 if TYPE_CHECKING:
     from indexer import Indexer, Syncer, Watcher
@@ -426,8 +427,8 @@ def lint(kb_dir: Path | None, output: str, paths: tuple[Path, ...]) -> None:
                 f"{finding.message}"
             )
         click.echo(
-            f"{report.errors} errors, {report.warnings} warnings in {report.files} "
-            f"files ({took:.1f} s)",
+            f"{counted(report.errors, 'error')}, {counted(report.warnings, 'warning')} in "
+            f"{counted(report.files, 'file')} ({took:.1f} s)",
             err=True,
         )
     if report.errors:

@@ -10,6 +10,8 @@ from flask import Flask, current_app, request, url_for
 
 from indexer import FIELDS, LIST_FACETS, Field, SearchRequest
 
+from .wording import counted
+
 
 def permalink(article_id: str, anchor: str = "") -> str:
     """The absolute, stable URL of an article, for tickets and chat."""
@@ -107,7 +109,7 @@ def today() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(ago=ago, day=day)
+    app.jinja_env.filters.update(ago=ago, day=day, counted=counted)
     app.jinja_env.globals.update(
         permalink=permalink,
         url_with=url_with,

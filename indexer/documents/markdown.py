@@ -378,6 +378,7 @@ def parse_body(markdown: str, parser: MarkdownIt = PARSER) -> ParsedBody:
     steps_anchor = ""
     steps_level = 0  # heading level of the section steps are taken from; 0 = not in one
     summary_open = True
+    summary_ends = -1  # the index of the last paragraph taken into the summary
 
     def close_section() -> None:
         nonlocal offset
@@ -416,10 +417,17 @@ def parse_body(markdown: str, parser: MarkdownIt = PARSER) -> ParsedBody:
             short = sum(map(len, summary)) < SUMMARY_CHARS // 3
             if opens_paragraph and summary_open and short:
                 summary.append(_inline_text(token))
+                summary_ends = index
             chunks.append(_inline_text(token))
             links.extend(_inline_links(token))
             code.extend(_inline_code(token))
         elif token.type in ("fence", "code_block"):
+            if summary_ends == index - 2 and summary[-1].rstrip().endswith(":"):
+                # "SQL*Plus shows:" says nothing without what it shows: its first line
+                shown = next(
+                    (line.strip() for line in token.content.splitlines() if line.strip()), ""
+                )
+                summary.append(f"“{shown}”" if shown else "")
             chunks.append(token.content)
             code.append(token.content)
         elif token.type == "html_block":

@@ -6,12 +6,13 @@ see, so neither can surface a title, code or tag that only a hidden article hold
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..text.analysis import ANALYZERS, COMPOUND, normalise
+from ..text.analysis import ANALYZERS, COMPOUND, normalise, terms
 from .caching import BoundedCache
 from .ranking import Snapshot, idf
 
@@ -83,11 +84,27 @@ def complete(
         kinds = {"error_codes": "error_code", "tags": "tag"}
         seen = snapshot.seen_counts(wanted, visible)
         found += [
-            Completion(kinds[name], term)
+            Completion(
+                kinds[name], _as_written(snapshot, term, visible) if name == "error_codes" else term
+            )
             for (name, term), count in zip(wanted, seen, strict=True)
             if count
         ]
     return found[: limit * 2]
+
+
+def _as_written(snapshot: Snapshot, term: str, visible: np.ndarray) -> str:
+    """An error code as a visible article writes it ("0x80070005"), not as it is indexed
+    ("80070005"): what the reader will find pasted in logs and tickets."""
+    ids, _ = snapshot.term_docs("error_codes", term)
+    shown = ids[visible[ids]]
+    if not len(shown):
+        return term
+    record = json.loads(snapshot.searcher.stored_fields(int(shown[0]))["record"])
+    for code in record.get("error_codes", ()):
+        if terms(str(code), "identifier")[:1] == [term]:
+            return str(code)
+    return term
 
 
 def _frequent_terms(stored: dict) -> list[tuple[str, int]]:

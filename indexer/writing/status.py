@@ -40,7 +40,10 @@ class WriterStatus:
         return max(0.0, time.time() - self.heartbeat)
 
     def problem_errors(self) -> list[ArticleError]:
-        return [ArticleError(p["path"], p["message"], p.get("line")) for p in self.problems]
+        return [
+            ArticleError(p["path"], p["message"], p.get("line"), p.get("since", ""))
+            for p in self.problems
+        ]
 
 
 def write_status(index_dir: Path, status: WriterStatus) -> None:

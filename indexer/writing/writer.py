@@ -316,14 +316,22 @@ class Indexer:
             error = ArticleError(relpath, "is a link to a file outside the knowledge base")
             if report is not None:
                 report.errors.append(error)
-            self.problems[relpath] = error
+            self._problem(error)
+
+    def _problem(self, error: ArticleError) -> None:
+        """Remember a file's problem; the same problem found again (files that failed are
+        retried with every batch) keeps the time it was first found."""
+        before = self.problems.get(error.path)
+        if before is not None and before.message == error.message:
+            error.since = before.since
+        self.problems[error.path] = error
 
     def _parse(self, relpath: str, report: Report) -> Article | None:
         try:
             article = read_article(self.kb_root, relpath, self.default_audience)
         except ArticleError as error:
             report.errors.append(error)
-            self.problems[relpath] = error
+            self._problem(error)
             return None
         self.problems.pop(relpath, None)
         return article
@@ -357,7 +365,7 @@ class Indexer:
             report.drafts += chunk.drafts
             for error in chunk.errors:
                 report.errors.append(error)
-                self.problems[error.path] = error
+                self._problem(error)
             for article_id, relpath in chunk.claims:
                 if self._claim_id(article_id, relpath, owners, report):
                     report.added += 1
@@ -380,7 +388,7 @@ class Indexer:
             return True
         error = ArticleError(relpath, f"id {article_id} is already used by {owner}", line=None)
         report.errors.append(error)
-        self.problems[relpath] = error
+        self._problem(error)
         return False
 
     def _write_batch(self, ix: Index, paths: Collection[str]) -> Report:

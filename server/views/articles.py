@@ -115,4 +115,8 @@ def asset(relpath: str) -> ResponseReturnValue:
 def problems() -> ResponseReturnValue:
     """Articles that could not be indexed, with file and line (they name internal files)."""
     found = sorted(services().problems().values(), key=lambda error: error.path)
-    return render_template("articles/problems.html", problems=found)
+    # the last good version of each, where one was indexed before the file broke
+    indexed = services().kb.permalink_ids(
+        {error.path for error in found}, current_principal().audiences
+    )
+    return render_template("articles/problems.html", problems=found, indexed=indexed)

@@ -96,6 +96,7 @@ def escalation() -> dict[str, str]:
 
 
 @bp.get("")
+@bp.get("/")  # as people type it
 def index() -> ResponseReturnValue:
     """Search public articles; results lead with a summary and the first steps of the fix."""
     q = request.args.get("q", "").strip()

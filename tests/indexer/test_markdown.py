@@ -151,3 +151,15 @@ def test_table_column_alignment_survives_a_csp_without_inline_styles() -> None:
     html = render("| Step | Seconds |\n|:---|---:|\n| boot | 12 |\n", "a.md", "", no_links).html
     assert 'class="align-right"' in html and 'class="align-left"' in html
     assert "style=" not in html
+
+
+def test_a_summary_that_announces_an_error_message_includes_it() -> None:
+    """Tier 1 reads the summary in the result list: "SQL*Plus shows:" alone says nothing."""
+    body = parse_body(
+        "## Symptoms\n\nConnecting fails. SQL*Plus shows:\n\n"
+        "```text\nORA-12154: TNS:could not resolve the connect identifier specified\n```\n"
+    )
+    assert body.summary == (
+        "Connecting fails. SQL*Plus shows: “ORA-12154: TNS:could not resolve the connect "
+        "identifier specified”"
+    )

@@ -21,6 +21,7 @@ def test_errors_fail_the_command_and_name_file_and_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["lint", "--kb", str(kb)])
     assert result.exit_code == 1
     assert f"{kb}/vpn.md:4: error [front-matter] 'type' must be one of" in result.output
+    assert "1 error, 0 warnings in 1 file (" in result.stderr
 
 
 def test_json_output_and_paths_as_pre_commit_passes_them(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

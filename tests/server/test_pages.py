@@ -1,5 +1,7 @@
 """HTML pages through the test client: they work without JavaScript."""
 
+from pathlib import Path
+
 from flask.testing import FlaskClient
 
 from ..fixtures import MARKER
@@ -72,3 +74,21 @@ def test_a_cached_page_still_follows_the_articles_it_links_to(
     indexer.update(["windows/update-0x80070005.md"])
     html = client.get("/kb/KB-2050").get_data(as_text=True)
     assert "KB-2001" not in html  # anonymous readers no longer learn the internal id
+
+
+def test_a_problem_says_since_when_and_links_the_last_good_version(
+    client: FlaskClient,
+    indexer,
+    kb_dir: Path,
+    tier2_headers: dict[str, str],  # type: ignore[no-untyped-def]
+) -> None:
+    path = kb_dir / "email/outlook-prompt.md"
+    path.write_text(path.read_text().replace("title: Outlook", "title: [Outlook"))
+    indexer.update(["email/outlook-prompt.md"])
+    first = indexer.problems["email/outlook-prompt.md"].since
+    indexer.update(["windows/update-0x80070005.md"])  # retried with every batch
+    assert indexer.problems["email/outlook-prompt.md"].since == first
+    page = client.get("/problems", headers=tier2_headers).text
+    assert "email/outlook-prompt.md" in page
+    assert f'datetime="{first}"' in page
+    assert 'href="/kb/KB-2002">the last good version</a>' in page

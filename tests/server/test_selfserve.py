@@ -100,3 +100,7 @@ def test_a_code_no_article_holds_is_named(client) -> None:  # type: ignore[no-un
     assert "No article mentions <code>KRB_AP_ERR_MODIFIED</code>" in page
     exact = client.get("/?q=kb-2001").get_data(as_text=True)
     assert "Go to KB-2001" in exact
+
+
+def test_the_self_service_page_answers_with_a_trailing_slash_too(client: FlaskClient) -> None:
+    assert client.get("/help/?q=outlook").status_code == 200
