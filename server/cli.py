@@ -338,26 +338,34 @@ def search(
         )
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc)) from None
-    if as_json:
-        hits = [
-            {"id": h.id, "title": h.title, "path": h.path, "score": h.score, "snippet": h.snippet}
-            for h in results.hits
-        ]
-        answer = {
-            "query": query,
-            "total": results.total,
-            "did_you_mean": results.corrected_query,
-            "results": hits,
-        }
-        click.echo(json.dumps(answer, indent=2))
+    from .formatting import permalinks_under
+    from .views.api import results_json
+
+    link = permalinks_under(config.base_url or f"http://{config.host}:{config.port}")
+    if as_json:  # what GET /api/search answers
+        click.echo(json.dumps(results_json(results, link, timed=True), indent=2))
         return
-    click.echo(f"{results.total} results for {query!r} ({results.took_ms} ms)")
+    terminal = sys.stdout.isatty()
+
+    def shown(snippet: str) -> str:
+        """The snippet as text, its matched words in bold on a terminal."""
+        marked = re.sub(
+            r"<mark>(.*?)</mark>",
+            lambda found: (
+                click.style(found[1], bold=True, underline=True) if terminal else found[1]
+            ),
+            snippet,
+        )
+        return html.unescape(re.sub(r"<[^>]+>", "", marked))
+
+    click.echo(f"{counted(results.total, 'result')} for {query!r} ({results.took_ms} ms)")
     if results.corrected_query:
         click.echo(f"Did you mean: {results.corrected_query}")
     for rank, hit in enumerate(results.hits, 1):
-        click.echo(f"{rank:3}. {click.style(hit.id, bold=True)}  {hit.title}  ({hit.path})")
-        plain = html.unescape(re.sub(r"</?mark>", "", hit.snippet))
-        click.echo(f"     {plain[:160]}")
+        click.echo(f"{rank:3}. {click.style(hit.id, bold=True)}  {hit.title}")
+        click.echo(f"     {link(hit.id, hit.section_anchor)}", nl=False)
+        click.echo(f"  (§ {hit.section_heading})" if hit.section_anchor else "")
+        click.echo(f"     {shown(hit.snippet)[:200]}")
 
 
 def _kb_holding(paths: tuple[Path, ...]) -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -12,11 +13,25 @@ from indexer import FIELDS, LIST_FACETS, Field, SearchRequest
 
 from .wording import counted
 
+Link = Callable[[str, str], str]
+"""(article id, section anchor or "") -> the article's absolute URL."""
+
 
 def permalink(article_id: str, anchor: str = "") -> str:
     """The absolute, stable URL of an article, for tickets and chat."""
     base = current_app.config["KB"].base_url.rstrip("/") or request.host_url.rstrip("/")
     return base + url_for("articles.article", ref=article_id) + (f"#{anchor}" if anchor else "")
+
+
+def permalinks_under(base_url: str) -> Link:
+    """:func:`permalink` outside a request (the terminal), under ``base_url``: the route
+    ``/kb/<ref>`` the articles blueprint serves (a test holds the two equal)."""
+
+    def link(article_id: str, anchor: str = "") -> str:
+        path = "/kb/" + quote(article_id, safe="/")
+        return base_url.rstrip("/") + path + (f"#{anchor}" if anchor else "")
+
+    return link
 
 
 def edit_link(article_id: str, path: str) -> str:

@@ -13,7 +13,7 @@ from indexer import DETAILS, ArticleRecord, Explanation, Hit, SearchResults, Ter
 from ..auth import current_principal
 from ..errors import BadRequest, Forbidden, Unauthorized
 from ..feedback import record_feedback
-from ..formatting import permalink
+from ..formatting import Link, permalink
 from ..lookups import visible_article
 from ..openapi import document
 from ..params import flag, search_request
@@ -103,18 +103,18 @@ def explain_json(explanation: Explanation) -> dict[str, Any]:
     }
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
+def hit_json(hit: Hit, link: Link = permalink) -> dict[str, Any]:
     found = {
         "id": hit.id,
         "title": hit.title,
         "path": hit.path,
-        "url": permalink(hit.id),
+        "url": link(hit.id, ""),
         "type": hit.type,
         "snippet": hit.snippet,
         "section": {
             "heading": hit.section_heading,
             "anchor": hit.section_anchor,
-            "url": permalink(hit.id, hit.section_anchor),
+            "url": link(hit.id, hit.section_anchor),
         }
         if hit.section_anchor
         else None,
@@ -129,22 +129,27 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return found
 
 
-def results_json(results: SearchResults) -> dict[str, Any]:
+def results_json(
+    results: SearchResults, link: Link = permalink, timed: bool | None = None
+) -> dict[str, Any]:
     """The answer to a search or a suggestion, as the caller may see it: how long a search
     took is timed over every article, so it is only given to those who may see them all
-    (to others, a word only internal articles hold would answer measurably slower)."""
+    (to others, a word only internal articles hold would answer measurably slower).
+    ``link`` and ``timed``: for ``kb search --json``, outside a request."""
+    if timed is None:
+        timed = current_principal().sees_everything
     return {
         "query": results.query,
         "total": results.total,
         "page": results.page,
         "pages": results.pages,
         "limit": results.limit,
-        "took_ms": results.took_ms if current_principal().sees_everything else None,
+        "took_ms": results.took_ms if timed else None,
         "did_you_mean": results.corrected_query,
         "match": results.match,
         "not_found": list(results.not_found),
         "exact": results.exact,
-        "results": [hit_json(hit) for hit in results.hits],
+        "results": [hit_json(hit, link) for hit in results.hits],
         "facets": {
             name: [{"value": value, "count": count} for value, count in values]
             for name, values in results.facets.items()
