@@ -112,7 +112,8 @@ def _plot(days: list[dt.date], series: list[Series], width: int, height: int) ->
         f'<line class="chart-axis" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{base}" y2="{base}"/>'
     )
 
-    for i in range(0, len(days), _label_every(slot)):
+    # counted back from the last day, so that today always has its label
+    for i in sorted(range(len(days) - 1, -1, -_label_every(slot))):
         parts.append(
             f'<text class="chart-label" x="{_n(LEFT + (i + 0.5) * slot)}" y="{base + 14}" '
             f'font-size="{FONT_SIZE}" text-anchor="middle">{_day_label(days[i])}</text>'

@@ -22,7 +22,8 @@ from .activity import Activity
 from .auth import EVERYTHING
 from .charts import Series, daily_chart
 
-PAGE_SOURCES = ("page", "help")
+PAGE_SOURCES = ("page", "help")  # people at the search and self-service pages
+_PEOPLE = "s.source IN ({})".format(", ".join(f"'{s}'" for s in PAGE_SOURCES))
 ROW_LIMIT = 50  # rows shown per table on the page; the CSV has them all
 
 
@@ -57,8 +58,8 @@ def charts(connection: sqlite3.Connection, period: Period) -> list[str]:
     """Searches (and those with no result), clicks and feedback per day, as SVG."""
     searches = _per_day(
         connection,
-        "SELECT date(at, 'unixepoch'), count(*), sum(total = 0) FROM searches "
-        "WHERE at >= ? GROUP BY 1",
+        "SELECT date(at, 'unixepoch'), count(*), sum(total = 0) FROM searches s "
+        f"WHERE at >= ? AND {_PEOPLE} GROUP BY 1",
         period,
     )
     clicks = _per_day(
@@ -110,17 +111,20 @@ ORDER BY searches DESC, max(s.at) DESC
 
 
 def top_queries(connection: sqlite3.Connection, period: Period) -> Table:
-    rows = connection.execute(_QUERY_REPORT.format(where="", having=""), (period.start,))
+    rows = connection.execute(
+        _QUERY_REPORT.format(where=f"AND {_PEOPLE}", having=""), (period.start,)
+    )
     return Table(
         "Top queries",
         ("query", "searches", "average results", "searches with a click", "last searched"),
         [tuple(r) for r in rows],
+        note="What people searched on the search and self-service pages.",
     )
 
 
 def zero_results(connection: sqlite3.Connection, period: Period) -> Table:
     rows = connection.execute(
-        _QUERY_REPORT.format(where="AND s.total = 0", having=""), (period.start,)
+        _QUERY_REPORT.format(where=f"AND s.total = 0 AND {_PEOPLE}", having=""), (period.start,)
     )
     return Table(
         "Queries with no results",
@@ -130,12 +134,22 @@ def zero_results(connection: sqlite3.Connection, period: Period) -> Table:
     )
 
 
-def no_clicks(connection: sqlite3.Connection, period: Period) -> Table:
-    sources = ", ".join(f"'{s}'" for s in PAGE_SOURCES)
+def api_queries(connection: sqlite3.Connection, period: Period) -> Table:
     rows = connection.execute(
-        _QUERY_REPORT.format(
-            where=f"AND s.total > 0 AND s.source IN ({sources})", having="HAVING clicked = 0"
-        ),
+        _QUERY_REPORT.format(where="AND s.source = 'api'", having=""), (period.start,)
+    )
+    return Table(
+        "Searches through the API",
+        ("query", "searches", "average results", "searches with a click", "last searched"),
+        [tuple(r) for r in rows],
+        note="Scripts, integrations and tests calling /api/search: kept apart from what "
+        "people search, so a test run is not a content gap.",
+    )
+
+
+def no_clicks(connection: sqlite3.Connection, period: Period) -> Table:
+    rows = connection.execute(
+        _QUERY_REPORT.format(where=f"AND s.total > 0 AND {_PEOPLE}", having="HAVING clicked = 0"),
         (period.start,),
     )
     return Table(
@@ -156,11 +170,10 @@ def _titles(kb: KnowledgeBase, ids: list[str]) -> dict[str, str]:
 
 def articles(connection: sqlite3.Connection, kb: KnowledgeBase, period: Period) -> Table:
     """Click-through and feedback per article that appeared in results or got votes."""
-    sources = ", ".join(f"'{s}'" for s in PAGE_SOURCES)
     shown = dict(
         connection.execute(
             f"SELECT j.value, count(*) FROM searches s, json_each(s.shown) j "
-            f"WHERE s.at >= ? AND s.source IN ({sources}) GROUP BY j.value",
+            f"WHERE s.at >= ? AND {_PEOPLE} GROUP BY j.value",
             (period.start,),
         )
     )
@@ -268,6 +281,7 @@ def build(
             "top-queries": lambda: top_queries(connection, period),
             "zero-results": lambda: zero_results(connection, period),
             "no-clicks": lambda: no_clicks(connection, period),
+            "api-queries": lambda: api_queries(connection, period),
             "articles": lambda: articles(connection, kb, period),
             "least-helpful": lambda: least_helpful(connection, kb, period),
             "review": lambda: review(kb, entries, stale_days, period.today),
@@ -282,6 +296,7 @@ REPORT_SLUGS = (
     "top-queries",
     "zero-results",
     "no-clicks",
+    "api-queries",
     "articles",
     "least-helpful",
     "review",

@@ -40,12 +40,14 @@ def test_searches_clicks_and_gaps_are_reported(app: Flask, client: FlaskClient) 
     top = {row["query"]: row for row in report(client, "top-queries")}
     assert top["0x80070005"]["searches with a click"] == "1"
     gaps = {r["query"] for r in report(client, "zero-results")}
-    assert gaps == {"printer jammed with glitter", "'=hyperlink(evil)"}
+    assert gaps == {"printer jammed with glitter"}  # a script's search is not a content gap
+    # kept apart, and no formula runs when the CSV is opened
+    assert {r["query"] for r in report(client, "api-queries")} == {"'=hyperlink(evil)"}
     assert [r["query"] for r in report(client, "no-clicks")] == ["outlook password"]
     articles = {row["id"]: row for row in report(client, "articles")}
     assert articles["KB-2001"]["clicks"] == "1"
     assert articles["KB-2001"]["click-through"] == "100%"
-    assert "'=hyperlink(evil)" in top  # no formula runs when the CSV is opened
+    assert "'=hyperlink(evil)" not in top  # people's searches only
 
 
 def test_least_helpful_articles_come_with_comments(app: Flask, client: FlaskClient) -> None:
