@@ -332,6 +332,17 @@ class Activity:
             ).fetchone()
         return int(row[0]), int(row[1])
 
+    def most_opened(self, days: int, limit: int) -> list[str]:
+        """Ids of the articles opened most from results over the last ``days`` days, most
+        first (callers keep only those the reader may see)."""
+        with self.reading() as connection:
+            rows = connection.execute(
+                "SELECT article_id FROM clicks WHERE at >= ? GROUP BY article_id "
+                "ORDER BY count(*) DESC, max(at) DESC LIMIT ?",
+                (time.time() - days * 86_400, limit),
+            )
+            return [row[0] for row in rows]
+
     # ------------------------------------------------------------------ reading
 
     @contextmanager

@@ -95,8 +95,8 @@ def escalation() -> dict[str, str]:
     return {"url": url, "query": query, "description": description, "articles": ids}
 
 
+@bp.get("/")  # as people type it; links are made to the first, "/help"
 @bp.get("")
-@bp.get("/")  # as people type it
 def index() -> ResponseReturnValue:
     """Search public articles; results lead with a summary and the first steps of the fix."""
     q = request.args.get("q", "").strip()

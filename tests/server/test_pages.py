@@ -1,5 +1,6 @@
 """HTML pages through the test client: they work without JavaScript."""
 
+import re
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -92,3 +93,28 @@ def test_a_problem_says_since_when_and_links_the_last_good_version(
     assert "email/outlook-prompt.md" in page
     assert f'datetime="{first}"' in page
     assert 'href="/kb/KB-2002">the last good version</a>' in page
+
+
+def test_nothing_to_show_offers_popular_and_recent_articles(
+    app,
+    client: FlaskClient,
+    tier2_headers: dict[str, str],  # type: ignore[no-untyped-def]
+) -> None:
+    """A first visit and a search with no result both offer somewhere to go: what people
+    open most (only what the reader may see) and what changed last; tier 1 gets the way to
+    escalate."""
+    page = client.get("/?q=0x80070005").text
+    link = re.search(r'href="(/kb/KB-2001\?[^"]*from=[0-9a-f]+\.1)"', page)[1].replace("&amp;", "&")
+    client.get(link)
+    page = client.get("/?q=etcd", headers=tier2_headers).text
+    link = re.search(r'href="(/kb/KB-2003\?[^"]*from=[0-9a-f]+\.1)"', page)[1].replace("&amp;", "&")
+    client.get(link, headers=tier2_headers)
+    app.extensions["kb"].activity.flush()
+    first = client.get("/").text
+    popular = first[first.index("Popular lately") :]
+    assert "KB-2001" in popular and "KB-2003" not in popular  # internal: not for anonymous
+    assert "KB-2003" in client.get("/", headers=tier2_headers).text.split("Popular lately")[1]
+    nothing = client.get("/?q=quantum+flux+capacitor").text
+    assert "Popular lately" in nothing and "Recently changed" in nothing
+    assert 'href="/help?q=quantum+flux+capacitor"' in nothing  # the way to escalate
+    assert "Escalate" not in client.get("/?q=quantum+flux", headers=tier2_headers).text
