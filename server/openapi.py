@@ -349,6 +349,9 @@ PATHS: dict[str, Any] = {
                     for facet in LIST_FACETS
                 ),
                 _or_empty(
+                    _query("folder", "Only articles in this folder of the KB and below it: windows")
+                ),
+                _or_empty(
                     _query(
                         "sort", "Order", {"enum": ["relevance", "updated"], "default": "relevance"}
                     )

@@ -55,6 +55,7 @@ def search_request(
             if (values := tuple(v for v in args.getlist(facet.param) if v.strip()))
         ),
         sort=args.get("sort", "relevance").strip() or "relevance",
+        folder=args.get("folder", "").strip(),
         prefix=half_typed(query),
     )
     return request

@@ -31,6 +31,7 @@ class SearchRequest:
     # (field, values) for the list facets filtered by (systems, tags): articles with every value
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     sort: str = "relevance"
+    folder: str = ""  # only articles in this folder of the KB (and below it): "windows"
     prefix: bool = True  # the last word may be half-typed (the search box), see rewrite.py
     explain: bool = False  # each hit carries the parts of its score (see explain.py)
 
@@ -50,6 +51,8 @@ class SearchRequest:
             raise SearchRequestError(f"at most {MAX_FILTERS} {names} filters at once")
         if unknown := {name for name, _ in self.filters} - {f.name for f in LIST_FACETS}:
             raise SearchRequestError(f"no facet to filter by: {', '.join(sorted(unknown))}")
+        if len(self.folder) > MAX_FILTER_LENGTH:
+            raise SearchRequestError(f"folder is longer than {MAX_FILTER_LENGTH} characters")
         if any(len(value) > MAX_FILTER_LENGTH for value in values):
             raise SearchRequestError(
                 f"a filter value is longer than {MAX_FILTER_LENGTH} characters"

@@ -197,6 +197,11 @@ class KnowledgeBase:
         for fieldname in (f.name for f in LIST_FACETS):
             for value in (*asked.get(fieldname, ()), *parsed.filters.get(fieldname, ())):
                 mask &= self._keyword_mask(snapshot, fieldname, value)
+        if request.folder.strip("/"):
+            under = request.folder.strip("/") + "/"
+            mask &= snapshot.term_mask(
+                "path", snapshot.terms_beginning("path", under, snapshot.size)
+            )
         return mask
 
     def _phrase_mask(self, snapshot: Snapshot, phrases: tuple[Phrase, ...]) -> np.ndarray:

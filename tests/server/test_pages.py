@@ -118,3 +118,18 @@ def test_nothing_to_show_offers_popular_and_recent_articles(
     assert "Popular lately" in nothing and "Recently changed" in nothing
     assert 'href="/help?q=quantum+flux+capacitor"' in nothing  # the way to escalate
     assert "Escalate" not in client.get("/?q=quantum+flux", headers=tier2_headers).text
+
+
+def test_the_breadcrumb_leads_to_the_articles_folder(client: FlaskClient) -> None:
+    page = client.get("/kb/KB-2002").text
+    crumb = re.search(r'<nav class="breadcrumb"[^>]*>(.*?)</nav>', page)[1]
+    assert 'href="/">Knowledge base</a>' in crumb and 'href="/?folder=email">email</a>' in crumb
+    listed = client.get("/?folder=email").text
+    assert "KB-2002" in listed and "KB-2001" not in listed  # KB-2001 is in windows/
+    assert "In folder <strong>email</strong>" in listed
+    found = client.get("/api/search?q=password&folder=windows").get_json()
+    assert [hit["path"].split("/")[0] for hit in found["results"]] in (
+        [],
+        ["windows"] * len(found["results"]),
+    )
+    assert client.get("/api/search?folder=" + "x" * 500).status_code == 400
