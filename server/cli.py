@@ -24,7 +24,7 @@ import click
 from indexer import ARTICLE_TYPES, AUDIENCES, DEFAULT_AUDIENCE
 
 from . import logs
-from .config import Config, ConfigError, load_config
+from .config import SERVE_PID_ENV, Config, ConfigError, load_config
 from .limits import allow_open_files, open_files_needed
 from .wording import counted
 
@@ -235,6 +235,7 @@ def _serve_with_workers(config: Config, writers: list[Watcher | Syncer]) -> None
         "KB_PORT": str(config.port),
         "KB_WORKERS": str(config.workers),
         MULTIPROCESS_DIR: metrics,
+        SERVE_PID_ENV: str(os.getpid()),  # gunicorn stops if this process dies
     }
     log.info(
         "serving %s on http://%s:%d with %d workers",

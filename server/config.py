@@ -22,6 +22,8 @@ from .clients import proxy_networks
 ROLES = ("tier1", "tier2", "author", "admin")
 CONFIG_FILE_ENV = "KB_CONFIG"
 DEFAULT_CONFIG_FILE = "kb.toml"
+# not a setting: `kb serve --workers` tells the gunicorn it starts which process it belongs to
+SERVE_PID_ENV = "KB_SERVE_PID"
 
 
 class ConfigError(Exception):

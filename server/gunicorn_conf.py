@@ -13,12 +13,15 @@ server/metrics.py); the hooks below keep that folder right.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import multiprocess
 
-from server.config import ConfigError, load_config
+from server.config import SERVE_PID_ENV, ConfigError, load_config
 from server.limits import allow_open_files, open_files_needed
 from server.metrics import MULTIPROCESS_DIR
 
@@ -43,13 +46,25 @@ control_socket_disable = True  # unused; its default path, in $HOME, would be ev
 
 def on_starting(server: Any) -> None:
     """Raise the open-file limit the workers inherit (server/limits.py), and start from
-    empty figures: files left by an earlier run would be counted again."""
+    empty figures: files left by an earlier run would be counted again. Started by
+    `kb serve`, stop when it has gone, however it went (kill -9, the OOM killer): workers
+    without the process that writes the index would go on serving it stale, and hold the
+    port a restarted `kb serve` needs."""
+    parent = os.environ.get(SERVE_PID_ENV)
+    if parent:
+        threading.Thread(target=_stop_without, args=(int(parent),), daemon=True).start()
     allow_open_files(open_files_needed(_config))
     folder = os.environ.get(MULTIPROCESS_DIR)
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
+
+
+def _stop_without(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)  # gunicorn's graceful stop
 
 
 def child_exit(server: Any, worker: Any) -> None:

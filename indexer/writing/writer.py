@@ -71,7 +71,7 @@ class Report:
 
     def summary(self) -> str:
         kind = "built" if self.full_build else "indexed"
-        drafts = f", {self.drafts} drafts (not published)" if self.drafts else ""
+        drafts = f", not published (drafts): {self.drafts}" if self.drafts else ""
         return (
             f"{kind}: {self.added} added, {self.updated} updated, {self.deleted} deleted, "
             f"{len(self.errors)} with errors{drafts} ({self.seconds:.2f}s)"

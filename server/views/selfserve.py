@@ -1,9 +1,9 @@
 """Tier-1 self-service: a plain search over public articles, the fix first, and a way out.
 
 Everyone gets public articles only here, whoever is signed in, so a tier-1 agent can send a
-caller the same page. The pages remember (in the session cookie) the problem being worked on, its searches
-and the articles opened for it, so "Escalate to tier 2" hands that over instead of making
-the agent retype it.
+caller the same page. The pages remember (in the session cookie) the problem being worked
+on, its searches and the articles opened for it, so "Escalate to tier 2" hands that over
+instead of making the agent retype it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ bp = Blueprint("help", __name__, url_prefix="/help")
 
 MAX_TRIED = 10
 MAX_SEARCHES = 5
+MAX_TITLE = 120
 RESULTS = 8
 # words every kind of problem is described with: sharing one of them does not make two
 # searches the same problem ("printer fails" and "outlook fails")
@@ -65,7 +66,8 @@ def _remember_search(query: str) -> None:
 
 def _remember_article(article_id: str, title: str) -> None:
     problem = _problem()
-    tried = [pair for pair in problem["tried"] if pair[0] != article_id] + [[article_id, title]]
+    tried = [pair for pair in problem["tried"] if pair[0] != article_id]
+    tried.append([article_id, title[:MAX_TITLE]])  # the session is a cookie: kept small
     session["help_problem"] = {"searches": problem["searches"], "tried": tried[-MAX_TRIED:]}
 
 
@@ -95,7 +97,7 @@ def escalation() -> dict[str, str]:
     return {"url": url, "query": query, "description": description, "articles": ids}
 
 
-@bp.get("/")  # as people type it; links are made to the first, "/help"
+@bp.get("/")  # /help/ too, as people type it (registered second: links still say /help)
 @bp.get("")
 def index() -> ResponseReturnValue:
     """Search public articles; results lead with a summary and the first steps of the fix."""

@@ -84,6 +84,16 @@ def test_sigterm_stops_every_process(served: Layout) -> None:
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes), timeout=10)
 
 
+def test_gunicorn_stops_when_kb_serve_is_killed(served: Layout) -> None:
+    """kill -9 (or the OOM killer) leaves no workers behind serving a stale index on the
+    port a restarted kb serve needs."""
+    until_both_workers(served, "/healthz")
+    processes = descendants(served.gunicorn.pid)
+    served.gunicorn.kill()
+    served.gunicorn.wait(timeout=10)
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes), timeout=30)
+
+
 def test_a_taken_port_stops_kb_serve_with_an_error(served: Layout, tmp_path: Path) -> None:
     command = [sys.executable, "-m", "server", "serve", "--kb", str(served.kb), "--no-watch"]
     command += ["--index-dir", str(tmp_path / "other-index"), "--port", str(served.port)]

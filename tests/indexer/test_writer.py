@@ -45,7 +45,7 @@ def test_a_draft_is_found_only_once_its_author_publishes_it(
     report = indexer.update(["network/vpn-drops.md"])
     assert (report.added, report.drafts, report.errors) == (0, 1, [])
     assert ids_for(kb, "vpn tunnel drops") == []
-    assert "1 drafts (not published)" in report.summary()
+    assert "not published (drafts): 1" in report.summary()
     write(kb_dir, "network/vpn-drops.md", DRAFT.replace("draft: true\n", ""))
     assert indexer.update(["network/vpn-drops.md"]).added == 1
     assert ids_for(kb, "vpn tunnel drops") == ["KB-3001"]
