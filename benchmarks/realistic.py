@@ -85,6 +85,10 @@ def load_pool(corpus: Path = CORPUS) -> Pool:
                     sections += 1
                     pool.headings.append(heading[1])
                 continue
+            if "<!--" in block and "-->" not in block.rsplit("<!--", 1)[1]:
+                # a comment the corpus closes paragraphs later: recombined, it would hide
+                # the rest of the new article (and the words the suite appends to it)
+                continue
             paragraphs += 1
             pool.paragraphs.append(block)
             pool.codes.append(tuple(dict.fromkeys(_CODE.findall(block))))
