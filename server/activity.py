@@ -73,6 +73,9 @@ PRUNE_EVERY_SECONDS = 3600.0
 MAX_COMMENT_CHARS = 2000
 
 
+MOST_OPENED_SECONDS = 60.0  # how stale the popular articles may be
+
+
 class ActivityUnavailable(Exception):
     """The activity store cannot be written (bad path, read-only or full disk)."""
 
@@ -152,6 +155,9 @@ class Activity:
         self._queue: queue.SimpleQueue[SearchEvent | ClickEvent | _Flush] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        # the last most_opened answer: ((days, limit), when read, ids); the first page
+        # and every no-result keystroke of search-as-you-type ask for it
+        self._opened: tuple[tuple[int, int], float, list[str]] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(connect(self.path)) as connection:
@@ -334,14 +340,21 @@ class Activity:
 
     def most_opened(self, days: int, limit: int) -> list[str]:
         """Ids of the articles opened most from results over the last ``days`` days, most
-        first (callers keep only those the reader may see)."""
+        first (callers keep only those the reader may see); read again at most every
+        MOST_OPENED_SECONDS."""
+        kept = self._opened
+        fresh = kept is not None and time.monotonic() - kept[1] < MOST_OPENED_SECONDS
+        if kept is not None and fresh and kept[0] == (days, limit):
+            return kept[2]
         with self.reading() as connection:
             rows = connection.execute(
                 "SELECT article_id FROM clicks WHERE at >= ? GROUP BY article_id "
                 "ORDER BY count(*) DESC, max(at) DESC LIMIT ?",
                 (time.time() - days * 86_400, limit),
             )
-            return [row[0] for row in rows]
+            found = [row[0] for row in rows]
+        self._opened = ((days, limit), time.monotonic(), found)
+        return found
 
     # ------------------------------------------------------------------ reading
 
