@@ -36,7 +36,7 @@ from flask import Flask, Response
 from indexer import IndexStorage, KnowledgeBase, Syncer, pygments_css
 
 from . import auth, cookies, csrf, formatting, logs, metrics
-from .activity import Activity
+from .activity import Activity, Database, is_postgresql
 from .clients import TrustedProxy, proxy_networks
 from .config import Config, load_config
 from .errors import register_error_handlers
@@ -63,6 +63,13 @@ def _secret_key(config: Config) -> str:
     """
     if config.secret_key:
         return config.secret_key
+    if is_postgresql(config.activity_db):
+        log.warning(
+            "secret_key is not set but the activity store is shared (PostgreSQL): each "
+            "replica signs cookies with a key of its own, so a visitor's sign-in, votes and "
+            "forms break when the load balancer sends them to another replica. Set the same "
+            "KB_SECRET_KEY on every replica."
+        )
     path = Path(config.index_dir) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,13 +103,14 @@ def create_app(config: Config | None = None, found: Services | None = None) -> F
     services = found or Services(kb=KnowledgeBase(IndexStorage(config.index_dir), config.kb_dir))
     if services.activity is None:
         services.activity = Activity(
-            config.activity_db,
+            Database(config.activity_db),
             retention_days=config.activity_retention_days,
             feedback_per_hour=config.feedback_per_hour,
             enabled=config.log_searches,
+            queue_limit=config.activity_queue,
         )
     if services.signins is None:
-        services.signins = SignIns(config.activity_db)
+        services.signins = SignIns(services.activity.database)
     if config.hook_secret and services.syncer is None:  # the webhook pulls on request
         services.syncer = Syncer(services.indexer or config.new_indexer())
     app.extensions["kb"] = services

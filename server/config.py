@@ -121,10 +121,17 @@ class Config:
         "Seconds the index may trail the working tree (a change seen but not yet indexed, "
         "or failing to index) before /healthz answers 503.",
     )
-    activity_db: Path = _setting(
-        Path(".kb-state/activity.sqlite3"),
-        "SQLite file for search events, clicks and feedback (the insights page reads it). "
-        "Keep it: unlike the index, it cannot be rebuilt from kb_dir.",
+    activity_db: str = _setting(
+        ".kb-state/activity.sqlite3",
+        "Where search events, clicks, feedback and browser sign-ins are kept (the insights "
+        "page reads it): a SQLite file for one machine, or a PostgreSQL URL "
+        "(`postgresql://user:password@host/db`) that every replica shares. Keep it: unlike "
+        "the index, it cannot be rebuilt from kb_dir.",
+    )
+    activity_queue: int = _setting(
+        20_000,
+        "Search and click events a process holds while the activity store cannot be "
+        "written (down, slow); past it new ones are dropped and counted in /metrics.",
     )
     log_searches: bool = _setting(
         True, "Record searches and result clicks for the insights page (no names, no tokens)."
@@ -234,6 +241,8 @@ def _validate(config: Config) -> list[str]:
         problems.append("idle_timeout: must be between 1 and 3600 seconds")
     if not 1 <= config.workers <= 64:
         problems.append("workers: must be between 1 and 64")
+    if config.activity_queue < 1:
+        problems.append("activity_queue: must be at least 1")
     if config.sync_interval < 0:
         problems.append("sync_interval: must not be negative (0 turns it off)")
     if config.hook_secret and len(config.hook_secret) < 16:

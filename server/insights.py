@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from indexer import CatalogueEntry, KnowledgeBase
 
 from .activity import Activity
+from .activity.database import Connection
 from .auth import EVERYTHING
 from .charts import Series, daily_chart
 
@@ -50,26 +50,27 @@ class Period:
         return [self.today - dt.timedelta(days=n) for n in range(self.days - 1, -1, -1)]
 
 
-def _per_day(connection: sqlite3.Connection, sql: str, period: Period) -> dict[str, tuple]:
-    return {row[0]: row[1:] for row in connection.execute(sql, (period.start,))}
+def _per_day(connection: Connection, sql: str, period: Period) -> dict[str, tuple]:
+    day = connection.dialect.day("at")
+    return {row[0]: row[1:] for row in connection.execute(sql.format(day=day), (period.start,))}
 
 
-def charts(connection: sqlite3.Connection, period: Period) -> list[str]:
+def charts(connection: Connection, period: Period) -> list[str]:
     """Searches (and those with no result), clicks and feedback per day, as SVG."""
     searches = _per_day(
         connection,
-        "SELECT date(at, 'unixepoch'), count(*), sum(total = 0) FROM searches s "
+        "SELECT {day}, count(*), count(*) FILTER (WHERE total = 0) FROM searches s "
         f"WHERE at >= ? AND {_PEOPLE} GROUP BY 1",
         period,
     )
     clicks = _per_day(
         connection,
-        "SELECT date(at, 'unixepoch'), count(*) FROM clicks WHERE at >= ? GROUP BY 1",
+        "SELECT {day}, count(*) FROM clicks WHERE at >= ? GROUP BY 1",
         period,
     )
     votes = _per_day(
         connection,
-        "SELECT date(at, 'unixepoch'), sum(helpful), count(*) - sum(helpful) FROM feedback "
+        "SELECT {day}, sum(helpful), count(*) - sum(helpful) FROM feedback "
         "WHERE at >= ? GROUP BY 1",
         period,
     )
@@ -100,62 +101,61 @@ def charts(connection: sqlite3.Connection, period: Period) -> list[str]:
     ]
 
 
-_QUERY_REPORT = """
-SELECT s.normalised, count(*) AS searches, round(avg(s.total), 1),
-       sum(EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id)) AS clicked,
-       datetime(max(s.at), 'unixepoch')
-FROM searches s WHERE s.at >= ? {where}
-GROUP BY s.normalised {having}
+_CLICKED = "count(*) FILTER (WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.id))"
+_QUERY_REPORT = f"""
+SELECT s.normalised, count(*) AS searches, avg(s.total), {_CLICKED}, max(s.at)
+FROM searches s WHERE s.at >= ? {{where}}
+GROUP BY s.normalised {{having}}
 ORDER BY searches DESC, max(s.at) DESC
 """
+_QUERY_COLUMNS = ("query", "searches", "average results", "searches with a click", "last searched")
 
 
-def top_queries(connection: sqlite3.Connection, period: Period) -> Table:
-    rows = connection.execute(
-        _QUERY_REPORT.format(where=f"AND {_PEOPLE}", having=""), (period.start,)
-    )
+def _query_rows(connection: Connection, period: Period, where: str, having: str = "") -> list:
+    rows = connection.execute(_QUERY_REPORT.format(where=where, having=having), (period.start,))
+    return [
+        (query, int(count), round(float(average), 1), int(clicked), _utc(last))
+        for query, count, average, clicked, last in rows
+    ]
+
+
+def _utc(unix_time: float) -> str:
+    return dt.datetime.fromtimestamp(unix_time, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def top_queries(connection: Connection, period: Period) -> Table:
     return Table(
         "Top queries",
-        ("query", "searches", "average results", "searches with a click", "last searched"),
-        [tuple(r) for r in rows],
+        _QUERY_COLUMNS,
+        _query_rows(connection, period, f"AND {_PEOPLE}"),
         note="What people searched on the search and self-service pages.",
     )
 
 
-def zero_results(connection: sqlite3.Connection, period: Period) -> Table:
-    rows = connection.execute(
-        _QUERY_REPORT.format(where=f"AND s.total = 0 AND {_PEOPLE}", having=""), (period.start,)
-    )
+def zero_results(connection: Connection, period: Period) -> Table:
     return Table(
         "Queries with no results",
-        ("query", "searches", "average results", "searches with a click", "last searched"),
-        [tuple(r) for r in rows],
+        _QUERY_COLUMNS,
+        _query_rows(connection, period, f"AND s.total = 0 AND {_PEOPLE}"),
         note="Content gaps: what people looked for and the knowledge base does not have.",
     )
 
 
-def api_queries(connection: sqlite3.Connection, period: Period) -> Table:
-    rows = connection.execute(
-        _QUERY_REPORT.format(where="AND s.source = 'api'", having=""), (period.start,)
-    )
+def api_queries(connection: Connection, period: Period) -> Table:
     return Table(
         "Searches through the API",
-        ("query", "searches", "average results", "searches with a click", "last searched"),
-        [tuple(r) for r in rows],
+        _QUERY_COLUMNS,
+        _query_rows(connection, period, "AND s.source = 'api'"),
         note="Scripts, integrations and tests calling /api/search: kept apart from what "
         "people search, so a test run is not a content gap.",
     )
 
 
-def no_clicks(connection: sqlite3.Connection, period: Period) -> Table:
-    rows = connection.execute(
-        _QUERY_REPORT.format(where=f"AND s.total > 0 AND {_PEOPLE}", having="HAVING clicked = 0"),
-        (period.start,),
-    )
+def no_clicks(connection: Connection, period: Period) -> Table:
     return Table(
         "Queries with results but no click",
-        ("query", "searches", "average results", "searches with a click", "last searched"),
-        [tuple(r) for r in rows],
+        _QUERY_COLUMNS,
+        _query_rows(connection, period, f"AND s.total > 0 AND {_PEOPLE}", f"HAVING {_CLICKED} = 0"),
         note="The results did not look right: titles or summaries may need work.",
     )
 
@@ -168,11 +168,11 @@ def _titles(kb: KnowledgeBase, ids: list[str]) -> dict[str, str]:
     return found
 
 
-def articles(connection: sqlite3.Connection, kb: KnowledgeBase, period: Period) -> Table:
+def articles(connection: Connection, kb: KnowledgeBase, period: Period) -> Table:
     """Click-through and feedback per article that appeared in results or got votes."""
     shown = dict(
         connection.execute(
-            f"SELECT j.value, count(*) FROM searches s, json_each(s.shown) j "
+            f"SELECT j.value, count(*) FROM searches s, {connection.dialect.elements('s.shown', 'j')} "
             f"WHERE s.at >= ? AND {_PEOPLE} GROUP BY j.value",
             (period.start,),
         )
@@ -208,13 +208,15 @@ def articles(connection: sqlite3.Connection, kb: KnowledgeBase, period: Period) 
     )
 
 
-def least_helpful(connection: sqlite3.Connection, kb: KnowledgeBase, period: Period) -> Table:
+def least_helpful(connection: Connection, kb: KnowledgeBase, period: Period) -> Table:
     """Articles readers said did not help, worst first, with their latest comments."""
+    comments = connection.dialect.joined(
+        "CASE WHEN helpful = 0 AND comment != '' THEN comment END", " | "
+    )
     rows = connection.execute(
-        """
-        SELECT article_id, sum(helpful), count(*) - sum(helpful) AS unhelpful,
-               group_concat(CASE WHEN helpful = 0 AND comment != '' THEN comment END, ' | ')
-        FROM feedback WHERE at >= ? GROUP BY article_id HAVING unhelpful > 0
+        f"""
+        SELECT article_id, sum(helpful), count(*) - sum(helpful) AS unhelpful, {comments}
+        FROM feedback WHERE at >= ? GROUP BY article_id HAVING count(*) - sum(helpful) > 0
         ORDER BY (sum(helpful) + 1.0) / (count(*) + 2.0), unhelpful DESC
         """,
         (period.start,),

@@ -1,6 +1,7 @@
 """``/metrics`` in the Prometheus text format: requests, latency, errors, and the index.
 
-Request counts and latencies are observed as requests finish (see logs.init_app); the index
+Request counts and latencies are observed as requests finish (see logs.init_app), and the
+activity writer's figures (written, dropped, queued) as it writes; the index
 figures (documents, size on disk, how far it trails the working tree, files that fail to
 index, failed writes) are read when Prometheus scrapes, so they are never stale. Each app
 has its own registry, so several apps in one process (tests) do not mix their figures.
@@ -36,6 +37,7 @@ from prometheus_client.registry import Collector
 
 from indexer import IndexUnavailable
 
+from .activity import WriterReport
 from .auth import requires
 from .services import Services
 
@@ -130,6 +132,32 @@ class Metrics:
                 "kb_sync_failures", "Pulls of the git clone that failed.", registry=self.registry
             )
             found.syncer.listeners.append(self.observe_sync)
+        if found.activity is not None:
+            self.activity_written = Counter(
+                "kb_activity_events_written",
+                "Search and click events written to the activity store.",
+                registry=self.registry,
+            )
+            self.activity_dropped = Counter(
+                "kb_activity_events_dropped",
+                "Search and click events lost: the queue was full while the store could not "
+                "be written, or the store refused them.",
+                registry=self.registry,
+            )
+            self.activity_queued = Gauge(
+                "kb_activity_events_queued",
+                "Events waiting to be written to the activity store.",
+                multiprocess_mode="livesum",
+                registry=self.registry,
+            )
+            self.activity_up = Gauge(
+                "kb_activity_store_up",
+                "1 if the last write to the activity store succeeded, else 0.",
+                multiprocess_mode="livemin",
+                registry=self.registry,
+            )
+            self.activity_up.set(1)
+            found.activity.listeners.append(self.observe_activity)
         if os.environ.get(MULTIPROCESS_DIR):
             self.exposed = CollectorRegistry()  # the instruments' files, every worker's
             MultiProcessCollector(self.exposed)
@@ -143,6 +171,12 @@ class Metrics:
         self.latency.labels(route).observe(seconds)
         if status >= 500:
             self.errors.labels(route).inc()
+
+    def observe_activity(self, report: WriterReport) -> None:
+        self.activity_written.inc(report.written)
+        self.activity_dropped.inc(report.dropped)
+        self.activity_queued.set(report.queued)
+        self.activity_up.set(report.up)
 
     def observe_sync(self, succeeded: bool) -> None:
         if succeeded:

@@ -26,6 +26,7 @@ class Services:
         clicks first (bounded, see Activity.close), then stop pulling and watching."""
         if self.activity is not None:
             self.activity.close()
+            self.activity.database.close()
         if self.syncer is not None:
             self.syncer.stop()
         if self.watcher is not None:

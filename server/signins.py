@@ -1,14 +1,14 @@
 """Browser sign-ins, kept on the server: the session cookie holds only a random id.
 
-So a session ends for every copy of its cookie, in every worker and process sharing the
-activity file (SQLite in WAL mode), when the reader signs out, when it has been idle for
+So a session ends for every copy of its cookie, in every worker, process and replica sharing
+the activity database (server/activity/: a SQLite file, or PostgreSQL), when the reader signs out, when it has been idle for
 ``idle_seconds``, and ``lifetime_seconds`` after sign-in however busy it is. The row holds
-a hash of the id (the file signs nobody in) and an HMAC of the token under the app's key
-(the file reveals no token), which auth.py matches against the configured tokens on every
+a hash of the id (the database signs nobody in) and an HMAC of the token under the app's key
+(it reveals no token), which auth.py matches against the configured tokens on every
 request, so a token taken out of the configuration signs its sessions out too.
 
-Failed sign-ins are counted here as well, per client address and in the same file, so
-the limit holds across workers: a token cannot be guessed at speed, and a client that
+Failed sign-ins are counted here as well, per client address and in the same database, so
+the limit holds across workers and replicas: a token cannot be guessed at speed, and a client that
 keeps trying only delays itself.
 """
 
@@ -18,13 +18,12 @@ import hashlib
 import logging
 import math
 import secrets
-import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from pathlib import Path
+from contextlib import contextmanager
 
-from .activity import connect, store_connection
+from .activity import Database, DatabaseError
+from .activity.database import Connection
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +36,9 @@ SEEN_EVERY_SECONDS = 60  # a session in use is marked as such at most once a min
 FAILED_PER_MINUTE = 10  # a person mistyping a pasted token needs far fewer
 MINUTE = 60.0
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS signins (
-    id TEXT PRIMARY KEY,          -- sha256 of the random id in the browser's cookie
-    token TEXT NOT NULL,          -- HMAC of the token under the app's key, never the token
-    started REAL NOT NULL,        -- unix time
-    seen REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS failed_signins (
-    client TEXT NOT NULL,         -- keyed hash of the client's address (server/clients.py)
-    at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS failed_signins_client ON failed_signins (client, at);
-CREATE INDEX IF NOT EXISTS failed_signins_at ON failed_signins (at);
-"""
-
 
 class SignInsUnavailable(Exception):
-    """The activity file cannot be read or written: nobody can be signed in by cookie."""
+    """The activity database cannot be read or written: nobody can be signed in by cookie."""
 
 
 class SignInLimited(Exception):
@@ -70,25 +54,19 @@ def _key(session_id: str) -> str:
 
 
 class SignIns:
-    """The live sessions, in the activity file."""
+    """The live sessions, in the activity database."""
 
     def __init__(
         self,
-        path: Path,
+        database: Database,
         lifetime_seconds: float = LIFETIME_SECONDS,
         idle_seconds: float = IDLE_SECONDS,
     ) -> None:
-        self.path = Path(path)
+        self.database = database
         self.lifetime_seconds = lifetime_seconds
         self.idle_seconds = idle_seconds
-        self.problem: str | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(connect(self.path)) as connection:
-                connection.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            self.problem = f"sign-in store {self.path} cannot be written: {exc}"
-            log.warning("%s; browsers cannot sign in (API tokens still work)", self.problem)
+        if database.problem:
+            log.warning("%s; browsers cannot sign in (API tokens still work)", database.problem)
 
     def start(self, token_mac: str) -> str:
         """A new session for the token with that HMAC; the id for the browser's cookie.
@@ -123,34 +101,29 @@ class SignIns:
                 )
         return token_mac
 
-    def charge(self, client: str) -> int:
+    def charge(self, client: str) -> str:
         """Count a sign-in attempt against ``client`` before its token is checked, so
         guesses sent in parallel cannot overtake the count; the attempt's id, for
         :meth:`forgive` if the token is right. Raises :class:`SignInLimited`."""
+        attempt = secrets.token_hex(8)
         with self._connection() as connection:
             self._refuse_if_limited(connection, client)  # reads only: a flood takes no lock
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with connection.transaction("signins"):
                 self._refuse_if_limited(connection, client)
                 now = time.time()
                 connection.execute("DELETE FROM failed_signins WHERE at <= ?", (now - MINUTE,))
-                attempt = connection.execute(
-                    "INSERT INTO failed_signins VALUES (?, ?)", (client, now)
-                ).lastrowid
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-        assert attempt is not None
+                connection.execute(
+                    "INSERT INTO failed_signins VALUES (?, ?, ?)", (attempt, client, now)
+                )
         return attempt
 
-    def forgive(self, attempt: int) -> None:
+    def forgive(self, attempt: str) -> None:
         """The token was right: the attempt was no failure."""
         with self._connection() as connection:
-            connection.execute("DELETE FROM failed_signins WHERE rowid = ?", (attempt,))
+            connection.execute("DELETE FROM failed_signins WHERE id = ?", (attempt,))
 
     @staticmethod
-    def _refuse_if_limited(connection: sqlite3.Connection, client: str) -> None:
+    def _refuse_if_limited(connection: Connection, client: str) -> None:
         now = time.time()
         recent = connection.execute(
             "SELECT at FROM failed_signins WHERE client = ? AND at > ? ORDER BY at DESC LIMIT ?",
@@ -165,8 +138,9 @@ class SignIns:
             connection.execute("DELETE FROM signins WHERE id = ?", (_key(session_id),))
 
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        with store_connection(
-            self.path, self.problem, SignInsUnavailable, "sign-in store"
-        ) as connection:
-            yield connection
+    def _connection(self) -> Iterator[Connection]:
+        try:
+            with self.database.connect() as connection:
+                yield connection
+        except DatabaseError as exc:
+            raise SignInsUnavailable(f"sign-in store: {exc}") from exc

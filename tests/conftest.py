@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from benchmarks.postgres import BIN as POSTGRES_BIN
+from benchmarks.postgres import PostgresServer
 from benchmarks.server_process import Server
 from indexer import Indexer, KnowledgeBase
 from server.app import create_app
@@ -46,14 +50,19 @@ def kb(indexer: Indexer, kb_dir: Path) -> KnowledgeBase:
     return KnowledgeBase(indexer.storage, kb_dir)
 
 
-@pytest.fixture
-def config(kb_dir: Path, index_dir: Path) -> Config:
+def config_with_tokens(kb_dir: Path, index_dir: Path, activity_db: str) -> Config:
+    """The app's settings for tests: a token for each role."""
     return Config(
         kb_dir=kb_dir,
         index_dir=index_dir,
         tokens=f"tier2:{TIER2_TOKEN},tier1:{TIER1_TOKEN},admin:{ADMIN_TOKEN},author:{AUTHOR_TOKEN}",
-        activity_db=index_dir.parent / "activity.sqlite3",
+        activity_db=activity_db,
     )
+
+
+@pytest.fixture
+def config(kb_dir: Path, index_dir: Path) -> Config:
+    return config_with_tokens(kb_dir, index_dir, str(index_dir.parent / "activity.sqlite3"))
 
 
 @pytest.fixture
@@ -117,6 +126,35 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05):  # type
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (Debian's package) for the whole run, in a temporary folder.
+    Skipped where it is not installed, unless KB_REQUIRE_POSTGRES=1 (CI) makes that a
+    failure."""
+    if POSTGRES_BIN is None:
+        reason = "needs PostgreSQL (apt-get install postgresql)"
+        if os.environ.get("KB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason}; KB_REQUIRE_POSTGRES=1 requires these tests to run")
+        pytest.skip(f"{reason}; KB_REQUIRE_POSTGRES=1 makes this a failure")
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A new, empty database in that server, for one test."""
+    return postgres.create_database(f"kb_{secrets.token_hex(6)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def activity_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each activity-store test runs on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "activity.sqlite3")
+    return request.getfixturevalue("postgres_url")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

@@ -126,7 +126,7 @@ def test_a_database_that_does_not_answer_delays_a_stop_by_seconds_only(
 ) -> None:
     """Another process holds the activity file's write lock: the stop gives up on the queued
     searches after SHUTDOWN_SECONDS, says so, and exits."""
-    from server.activity import SHUTDOWN_SECONDS
+    from server.activity.store import SHUTDOWN_SECONDS
 
     database = tmp_path / "activity.sqlite3"
     server = Server(kb_dir, tmp_path / "index", timeout=60, KB_ACTIVITY_DB=str(database))

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.config import Config
 from server.services import Services
 
+from ..conftest import config_with_tokens
 from ..fixtures import TIER2_TOKEN
 from ..forms import form_posting_to, submit
+
+
+@pytest.fixture
+def config(kb_dir: Path, index_dir: Path, activity_location: str) -> Config:
+    """These tests run with the activity kept in SQLite and in PostgreSQL."""
+    return config_with_tokens(kb_dir, index_dir, activity_location)
 
 
 def votes(app: Flask, article_id: str) -> tuple[int, int]:

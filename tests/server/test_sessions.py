@@ -10,13 +10,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.config import Config
 from server.services import Services
 
+from ..conftest import config_with_tokens
 from ..fixtures import TIER2_TOKEN
 from ..forms import session_payload, submit
+
+
+@pytest.fixture
+def config(kb_dir: Path, index_dir: Path, activity_location: str) -> Config:
+    """These tests run with the activity kept in SQLite and in PostgreSQL."""
+    return config_with_tokens(kb_dir, index_dir, activity_location)
 
 
 def sign_in(client: FlaskClient, token: str = TIER2_TOKEN) -> None:
