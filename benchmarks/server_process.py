@@ -182,62 +182,49 @@ class ProductionLayout:
                     env=settings,
                 )
             )
-            port = free_port()
-            self.servers.append(
-                ChildServer(
-                    "nginx",
-                    [
-                        str(NGINX),
-                        "-p",
-                        str(folder),
-                        "-c",
-                        str(self._nginx_conf(port, upstream)),
-                        "-g",
-                        "daemon off;",
-                    ],
-                    port,
-                    folder / "nginx.log",
-                    timeout,
-                    cwd=folder,
-                )
-            )
+            self.servers.append(start_nginx(folder, [upstream], timeout))
         except BaseException:
             self.stop()
             raise
         self.url = self.servers[-1].url
-        self.port = port
+        self.port = self.servers[-1].port
         self.upstream = upstream  # gunicorn's own port, behind nginx
-
-    def _nginx_conf(self, port: int, upstream: int) -> Path:
-        """A main configuration of our own (pid, logs and buffers in ``folder``) around the
-        shipped site file, with its two marked lines set to these ports."""
-        site = NGINX_SITE.read_text()
-        for line, value in (
-            ("listen 80;", f"listen 127.0.0.1:{port};"),
-            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};"),
-        ):
-            assert line in site, f"{NGINX_SITE} no longer has {line!r}"
-            site = site.replace(line, value)
-        (self.folder / "site.conf").write_text(site)
-        temp = {name: self.folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
-        for path in temp.values():
-            path.mkdir(exist_ok=True)
-            path.chmod(0o777)  # nginx's workers drop root for nobody
-        paths = "".join(
-            f"  {name}_temp_path {path};\n".replace("body_temp", "client_body_temp")
-            for name, path in temp.items()
-        )
-        conf = self.folder / "nginx.conf"
-        conf.write_text(
-            f"worker_processes 1;\nworker_rlimit_nofile 8192;\npid {self.folder}/nginx.pid;\n"
-            f"error_log {self.folder}/nginx-error.log warn;\n"
-            "events { worker_connections 4096; }\n"
-            f"http {{\n  access_log off;\n{paths}  include {self.folder}/site.conf;\n}}\n"
-        )
-        return conf
 
     def stop(self) -> None:
         for server in reversed(self.servers):
             server.stop()
         terminate(self.watch)
         self._watch_log.close()
+
+
+def start_nginx(folder: Path, upstreams: list[int], timeout: float = 60.0) -> ChildServer:
+    """nginx on a free port with the shipped site file, passing requests to ``upstreams``
+    (one kb-search, or replicas to balance). A main configuration of our own keeps its pid,
+    logs and buffers in ``folder``; the site file's marked lines are set to these ports."""
+    port = free_port()
+    site = NGINX_SITE.read_text()
+    servers = "".join(f"    server 127.0.0.1:{upstream};\n" for upstream in upstreams)
+    for line, value in (
+        ("    listen 80;", f"    listen 127.0.0.1:{port};"),
+        ("    server 127.0.0.1:8000;", servers.rstrip("\n")),
+    ):
+        assert line in site, f"{NGINX_SITE} no longer has {line!r}"
+        site = site.replace(line, value)
+    (folder / "site.conf").write_text(site)
+    temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for path in temp.values():
+        path.mkdir(exist_ok=True)
+        path.chmod(0o777)  # nginx's workers drop root for nobody
+    paths = "".join(
+        f"  {name}_temp_path {path};\n".replace("body_temp", "client_body_temp")
+        for name, path in temp.items()
+    )
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"worker_processes 1;\nworker_rlimit_nofile 8192;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/nginx-error.log warn;\n"
+        "events { worker_connections 4096; }\n"
+        f"http {{\n  access_log off;\n{paths}  include {folder}/site.conf;\n}}\n"
+    )
+    command = [str(NGINX), "-p", str(folder), "-c", str(conf), "-g", "daemon off;"]
+    return ChildServer("nginx", command, port, folder / "nginx.log", timeout, cwd=folder)

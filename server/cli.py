@@ -24,6 +24,7 @@ import click
 from indexer import ARTICLE_TYPES, AUDIENCES, DEFAULT_AUDIENCE
 
 from . import logs
+from .activity import Database, DatabaseError, transfer
 from .config import SERVE_PID_ENV, Config, ConfigError, load_config
 from .limits import allow_open_files, open_files_needed
 from .wording import counted
@@ -44,12 +45,12 @@ GUNICORN = [
 ]
 
 
-def _config(**overrides: Any) -> Config:
+def _config(needs_kb: bool = True, **overrides: Any) -> Config:
     try:
         config = load_config(overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    if not config.kb_dir.is_dir():
+    if needs_kb and not config.kb_dir.is_dir():
         raise click.ClickException(
             f"kb folder {config.kb_dir} does not exist (set --kb or KB_KB_DIR)"
         )
@@ -520,3 +521,58 @@ def export(kb_dir: Path | None, out: Path, audience: str) -> None:
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{count} {audience} articles -> {out}/index.html")
+
+
+@main.group()
+def activity() -> None:
+    """Move the activity store (searches, clicks, feedback) between SQLite and PostgreSQL."""
+
+
+db_option = click.option(
+    "--db", "location", help="A SQLite file or postgresql:// URL [KB_ACTIVITY_DB]."
+)
+
+
+def _database(location: str | None) -> Database:
+    database = Database(location or _config(needs_kb=False).activity_db)
+    if database.problem:
+        raise click.ClickException(database.problem)
+    return database
+
+
+@activity.command("export")
+@db_option
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+def activity_export(location: str | None, out: Path) -> None:
+    """Write the store's searches, clicks and feedback to OUT (JSON Lines)."""
+    database = _database(location)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as file:
+            counts = transfer.export(database, file)
+    except DatabaseError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"{database.where}: {exc}") from None
+    finally:
+        database.close()
+    partial.replace(out)
+    click.echo(f"{database.where} -> {out}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@activity.command("import")
+@db_option
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def activity_import(location: str | None, file: Path) -> None:
+    """Add the rows of an export to the store; rows already there are kept once."""
+    database = _database(location)
+    try:
+        counts = transfer.import_file(database, file)
+    except (DatabaseError, transfer.TransferError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.close()
+    for count in counts:
+        click.echo(
+            f"{count.table}: {count.in_file} in the file, {count.added} added, "
+            f"{count.already_there} already there; {count.in_store} in {database.where}"
+        )

@@ -19,6 +19,7 @@ from indexer import CatalogueEntry, KnowledgeBase
 
 from .activity import Activity
 from .activity.database import Connection
+from .activity.store import REPORT_SECONDS
 from .auth import EVERYTHING
 from .charts import Series, daily_chart
 
@@ -278,7 +279,7 @@ def build(
     """Every report (or just ``only``) and the charts, for a period ending today."""
     period = Period(days, dt.datetime.fromtimestamp(time.time(), dt.UTC).date())
     entries = kb.catalogue(EVERYTHING)
-    with activity.reading() as connection:
+    with activity.reading(REPORT_SECONDS) as connection:
         builders: dict[str, Callable[[], Table]] = {
             "top-queries": lambda: top_queries(connection, period),
             "zero-results": lambda: zero_results(connection, period),

@@ -173,10 +173,14 @@ class Metrics:
             self.errors.labels(route).inc()
 
     def observe_activity(self, report: WriterReport) -> None:
-        self.activity_written.inc(report.written)
-        self.activity_dropped.inc(report.dropped)
-        self.activity_queued.set(report.queued)
-        self.activity_up.set(report.up)
+        if report.written:
+            self.activity_written.inc(report.written)
+        if report.dropped:
+            self.activity_dropped.inc(report.dropped)
+        if report.queued is not None:
+            self.activity_queued.set(report.queued)
+        if report.up is not None:
+            self.activity_up.set(report.up)
 
     def observe_sync(self, succeeded: bool) -> None:
         if succeeded:

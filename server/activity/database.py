@@ -9,8 +9,11 @@ PostgreSQL keeps a pool per process, made on first use, so each forked gunicorn 
 its own.
 
 A request never waits on a database that is not there: once a call finds it down, calls
-made for a request (``wait=False``) fail at once for RETRY_SECONDS, and the pages answer
-without what it holds. The writer thread passes ``wait=True`` and retries on its own.
+made for a request (``wait=False``) fail at once, and the pages answer without what it
+holds, until a connection succeeds again: the writer's retries, or a probe in the
+background at most every PROBE_SECONDS. Statements made for a request are cancelled after
+REQUEST_STATEMENT_SECONDS, so a slow database costs a request little. The writer
+thread passes ``wait=True``: it waits longer, and retries on its own.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import psycopg_pool
 
 log = logging.getLogger(__name__)
 
-RETRY_SECONDS = 2.0  # after a failure, how long request-time calls skip a down database
+PROBE_SECONDS = 2.0  # while down, how often a background probe tries to connect
 CONNECT_SECONDS = 2  # libpq's connect_timeout (its minimum)
-REQUEST_WAIT_SECONDS = 1.0  # longest a request waits for a pooled connection
+REQUEST_WAIT_SECONDS = 0.5  # longest a request waits for a pooled connection
 WRITER_WAIT_SECONDS = 5.0
-STATEMENT_SECONDS = 10  # PostgreSQL cancels a statement running longer (statement_timeout)
+REQUEST_STATEMENT_SECONDS = 1  # PostgreSQL cancels a request's statement running longer
+WRITER_STATEMENT_SECONDS = 30  # and the writer's, exports' and migrations' ones
 POOL_SIZE = 8  # connections per process at most: the writer, feedback, sign-ins, reports
 
 
@@ -174,7 +178,9 @@ class Database:
         self.url = text
         self.path = None if self.is_postgresql else Path(text).expanduser()
         self.problem: str | None = None
-        self._down_until = 0.0
+        self._down = False
+        self._probed = 0.0
+        self._probe_lock = threading.Lock()
         self._pool: psycopg_pool.ConnectionPool | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
@@ -219,7 +225,6 @@ class Database:
                     kwargs={
                         "autocommit": True,
                         "connect_timeout": CONNECT_SECONDS,
-                        "options": f"-c statement_timeout={STATEMENT_SECONDS * 1000}",
                         "application_name": "kb-search",
                     },
                     name="kb-activity",
@@ -229,23 +234,51 @@ class Database:
             return self._pool
 
     @contextmanager
-    def connect(self, wait: bool = False) -> Iterator[Connection]:
+    def connect(
+        self, wait: bool = False, statement_seconds: float | None = None
+    ) -> Iterator[Connection]:
         """A connection with the schema in place. ``wait=False`` (a request is waiting):
-        fail at once while the database is known to be down, and wait little for it."""
+        fail at once while the database is known to be down, and wait little for it.
+        ``statement_seconds``: how long a statement may run on PostgreSQL, if not the
+        default for a request or the writer."""
         if self.problem:
             raise DatabaseError(self.problem)
-        if not wait and time.monotonic() < self._down_until:
+        if not wait and self._down:
+            self._probe_soon()
             raise DatabaseDown(f"{self.where} is not answering")
         try:
             with self._raw(wait) as raw:
                 connection = Connection(raw, self.dialect)
                 if not self._migrated:
                     self._migrate(connection)
-                self._down_until = 0.0  # it answers again
+                if self.is_postgresql:
+                    seconds = statement_seconds or (
+                        WRITER_STATEMENT_SECONDS if wait else REQUEST_STATEMENT_SECONDS
+                    )
+                    connection.execute(
+                        "SELECT set_config('statement_timeout', ?, false)", (f"{seconds}s",)
+                    )
+                self._down = False  # it answers (again)
                 yield connection
         except DatabaseDown:
-            self._down_until = time.monotonic() + RETRY_SECONDS
+            self._down = True
             raise
+
+    def _probe_soon(self) -> None:
+        """Try to connect in the background, so that a request learns the database is
+        back without waiting for it to answer."""
+        with self._probe_lock:
+            if time.monotonic() - self._probed < PROBE_SECONDS:
+                return
+            self._probed = time.monotonic()
+        threading.Thread(target=self._probe, name="activity-probe", daemon=True).start()
+
+    def _probe(self) -> None:
+        try:
+            with self.connect(wait=True):
+                pass
+        except DatabaseError:
+            pass  # still down: the next request's probe tries again
 
     def _raw(self, wait: bool) -> AbstractContextManager[Any]:
         if self.is_postgresql:

@@ -46,6 +46,7 @@ shutdown."""
 PRUNE_EVERY_SECONDS = 3600.0
 MAX_COMMENT_CHARS = 2000
 MOST_OPENED_SECONDS = 60.0  # how stale the popular articles may be
+REPORT_SECONDS = 30.0  # the insights page's statements may run this long
 
 
 class ActivityUnavailable(Exception):
@@ -87,12 +88,12 @@ class _Flush:
 
 @dataclass(frozen=True)
 class WriterReport:
-    """What the writer did since its last report, for /metrics."""
+    """What happened to events since the last report, for /metrics; None: not known."""
 
     written: int = 0
     dropped: int = 0
-    queued: int = 0
-    up: bool = True
+    queued: int | None = None  # events waiting now
+    up: bool | None = None  # whether the last write succeeded
 
 
 @contextmanager
@@ -122,11 +123,13 @@ class Activity:
         self.written = 0
         self.listeners: list[Callable[[WriterReport], None]] = []
         self._queue: queue.Queue[SearchEvent | ClickEvent | _Flush] = queue.Queue(queue_limit)
+        self._in_flight = 0
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         # the last most_opened answer: ((days, limit), when read, ids); the first page
         # and every no-result keystroke of search-as-you-type ask for it
         self._opened: tuple[tuple[int, int], float, list[str]] | None = None
+        self._refreshing = threading.Lock()
         if database.problem:
             log.warning("%s; searches are not recorded and feedback is refused", database.problem)
 
@@ -146,11 +149,14 @@ class Activity:
         try:
             self._queue.put_nowait(event)
         except queue.Full:
-            self._report(WriterReport(dropped=1, queued=self._queue.qsize(), up=False))
+            self._report(WriterReport(dropped=1))
+        else:
+            self._report(WriterReport(queued=self.queued))
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize()
+        """Events not written yet: in the queue, and in the batch the writer holds."""
+        return self._queue.qsize() + self._in_flight
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far is written (tests and shutdown)."""
@@ -209,6 +215,7 @@ class Activity:
         while True:
             batch = batch or self._gather()
             events = [item for item in batch if not isinstance(item, _Flush)]
+            self._in_flight = len(events)
             try:
                 self._write(events)
                 if time.monotonic() >= next_prune:
@@ -221,19 +228,21 @@ class Activity:
                         "written when it is back",
                         self.database.where,
                         exc,
-                        len(events) + self.queued,
+                        self.queued,
                     )
-                self._report(WriterReport(queued=len(events) + self.queued, up=False))
+                self._report(WriterReport(queued=self.queued, up=False))
                 time.sleep(retry)
                 retry = min(RETRY_MOST_SECONDS, retry * 2)
                 continue  # the same batch again
             except DatabaseError as exc:
                 log.warning("could not record %d activity events: %s", len(events), exc)
-                self._report(WriterReport(dropped=len(events), queued=self.queued))
+                self._in_flight = 0
+                self._report(WriterReport(dropped=len(events), queued=self.queued, up=False))
             else:
                 if retry != RETRY_FIRST_SECONDS:
                     log.warning("activity store %s is back", self.database.where)
-                self._report(WriterReport(written=len(events), queued=self.queued))
+                self._in_flight = 0
+                self._report(WriterReport(written=len(events), queued=self.queued, up=True))
             retry = RETRY_FIRST_SECONDS
             for item in batch:
                 if isinstance(item, _Flush):
@@ -307,34 +316,46 @@ class Activity:
 
     def most_opened(self, days: int, limit: int) -> list[str]:
         """Ids of the articles opened most from results over the last ``days`` days, most
-        first (callers keep only those the reader may see); read again at most every
-        MOST_OPENED_SECONDS, and the last answer kept while the store is down."""
+        first (callers keep only those the reader may see). Read once, then again in the
+        background when MOST_OPENED_SECONDS old: a page never waits for it twice."""
         kept = self._opened
-        fresh = kept is not None and time.monotonic() - kept[1] < MOST_OPENED_SECONDS
-        if kept is not None and fresh and kept[0] == (days, limit):
-            return kept[2]
-        try:
-            with self.reading() as connection:
-                rows = connection.execute(
-                    "SELECT article_id FROM clicks WHERE at >= ? GROUP BY article_id "
-                    "ORDER BY count(*) DESC, max(at) DESC LIMIT ?",
-                    (time.time() - days * 86_400, limit),
-                )
-                found = [row[0] for row in rows]
-        except ActivityUnavailable:
-            if kept is None or kept[0] != (days, limit):
-                raise
-            found = kept[2]
+        if kept is None or kept[0] != (days, limit):
+            return self._read_opened(days, limit)
+        if time.monotonic() - kept[1] >= MOST_OPENED_SECONDS and not self._refreshing.locked():
+            threading.Thread(target=self._refresh_opened, args=(days, limit), daemon=True).start()
+        return kept[2]
+
+    def _refresh_opened(self, days: int, limit: int) -> None:
+        with self._refreshing:
+            try:
+                self._read_opened(days, limit)
+            except ActivityUnavailable:
+                kept = self._opened  # the store is down: keep the last answer a while
+                if kept is not None:
+                    self._opened = (kept[0], time.monotonic(), kept[2])
+
+    def _read_opened(self, days: int, limit: int) -> list[str]:
+        with self.reading() as connection:
+            rows = connection.execute(
+                "SELECT article_id FROM clicks WHERE at >= ? GROUP BY article_id "
+                "ORDER BY count(*) DESC, max(at) DESC LIMIT ?",
+                (time.time() - days * 86_400, limit),
+            )
+            found = [row[0] for row in rows]
         self._opened = ((days, limit), time.monotonic(), found)
         return found
 
     # ------------------------------------------------------------------ reading
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self, statement_seconds: float | None = None) -> Iterator[Connection]:
         """A connection for reports; raises :class:`ActivityUnavailable` if there is none,
-        at once while the store is known to be down."""
-        with _unavailable_on_error(), self.database.connect() as connection:
+        at once while the store is known to be down. ``statement_seconds``: for reports
+        that may take longer than a request's default (PostgreSQL)."""
+        with (
+            _unavailable_on_error(),
+            self.database.connect(statement_seconds=statement_seconds) as connection,
+        ):
             yield connection
 
 
