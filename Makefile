@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lock lint format bench bench-retrieval bench-freshness bench-logging bench-lint bench-load fuzz clean
+.PHONY: run test lock lint format bench bench-retrieval bench-freshness bench-logging bench-lint bench-load bench-replicas fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,11 @@ bench-lint: $(VENV)/.installed-test
 ## bench-load: 32 clients for 60 s on a generated 10,000-article KB while an author saves
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.load --json load.json
+
+## bench-replicas: searches/s through nginx with 1 and 2 replicas sharing a PostgreSQL
+## activity store, and the store's write rate (needs nginx and postgresql installed)
+bench-replicas: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.replicas --json replicas.json
 
 ## fuzz: the property and API contract tests with ten times the examples, from a random seed
 fuzz: $(VENV)/.installed-test

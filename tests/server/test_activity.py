@@ -274,3 +274,8 @@ def test_past_the_queue_limit_events_are_dropped_and_counted(
         postgres.start()
     assert activity.flush(timeout=20.0)
     assert len(queries(activity)) == 1 + 40 - activity.dropped
+
+
+def test_a_postgresql_password_never_appears_in_messages() -> None:
+    database = Database("postgresql://kb:s3cret-pass@db.example.com:5433/activity")
+    assert database.where == "postgresql://kb@db.example.com:5433/activity"
