@@ -24,7 +24,7 @@ import click
 from indexer import ARTICLE_TYPES, AUDIENCES, DEFAULT_AUDIENCE
 
 from . import logs
-from .activity import Database, DatabaseError, transfer
+from .activity import Database, DatabaseError, is_postgresql, transfer
 from .config import SERVE_PID_ENV, Config, ConfigError, load_config
 from .limits import allow_open_files, open_files_needed
 from .wording import counted
@@ -533,8 +533,13 @@ db_option = click.option(
 )
 
 
-def _database(location: str | None) -> Database:
-    database = Database(location or _config(needs_kb=False).activity_db)
+def _database(location: str | None, existing: bool = False) -> Database:
+    """The store named by --db or KB_ACTIVITY_DB; ``existing``: a SQLite file must be there
+    already (an export of a mistyped path would otherwise make an empty store)."""
+    location = location or _config(needs_kb=False).activity_db
+    if existing and not is_postgresql(location) and not Path(location).expanduser().is_file():
+        raise click.ClickException(f"no activity store at {location}")
+    database = Database(location)
     if database.problem:
         raise click.ClickException(database.problem)
     return database
@@ -545,7 +550,7 @@ def _database(location: str | None) -> Database:
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 def activity_export(location: str | None, out: Path) -> None:
     """Write the store's searches, clicks and feedback to OUT (JSON Lines)."""
-    database = _database(location)
+    database = _database(location, existing=True)
     partial = out.with_name(f".{out.name}.partial")
     try:
         with partial.open("w", encoding="utf-8") as file:

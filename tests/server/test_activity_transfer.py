@@ -97,3 +97,12 @@ def test_a_file_cut_short_is_refused_and_nothing_is_written(tmp_path: Path) -> N
     )
     assert result.exit_code != 0 and "cut short" in result.output
     assert rows(tmp_path / "b.sqlite3") == {table: [] for table in TABLES}
+
+
+def test_exporting_a_store_that_is_not_there_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.sqlite3"
+    result = CliRunner().invoke(
+        main, ["activity", "export", "--db", str(missing), str(tmp_path / "out.jsonl")]
+    )
+    assert result.exit_code != 0 and "no activity store" in result.output
+    assert not missing.exists() and not (tmp_path / "out.jsonl").exists()
