@@ -6,7 +6,7 @@ import dataclasses
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from benchmarks.postgres import BIN as POSTGRES_BIN
 from benchmarks.postgres import PostgresServer
 from benchmarks.server_process import Server
 from indexer import Indexer, KnowledgeBase
+from server.activity import Database
 from server.app import create_app
 from server.config import Config
 from server.services import Services
@@ -66,10 +67,28 @@ def config(kb_dir: Path, index_dir: Path) -> Config:
 
 
 @pytest.fixture
+def open_database() -> Iterator[Callable[[str | Path], Database]]:
+    """Activity databases for one test, closed after it: a PostgreSQL pool must be closed
+    by its owner (one dropped unclosed is finalised in its own worker thread)."""
+    opened: list[Database] = []
+
+    def open_one(location: str | Path) -> Database:
+        opened.append(Database(location))
+        return opened[-1]
+
+    yield open_one
+    for database in opened:
+        database.close()
+
+
+@pytest.fixture
 def app(config: Config, indexer: Indexer, kb: KnowledgeBase):  # type: ignore[no-untyped-def]
-    flask_app = create_app(config, Services(kb=kb, indexer=indexer))
+    services = Services(kb=kb, indexer=indexer)
+    flask_app = create_app(config, services)
     flask_app.config["TESTING"] = True
-    return flask_app
+    yield flask_app
+    assert services.activity is not None
+    services.activity.database.close()
 
 
 @pytest.fixture
@@ -81,10 +100,16 @@ def client(app):  # type: ignore[no-untyped-def]
 def client_with(config: Config, kb: KnowledgeBase):  # type: ignore[no-untyped-def]
     """A test client for the same index with some settings changed: client_with(edit_url=...)."""
 
-    def make(**settings: Any):  # type: ignore[no-untyped-def]
-        return create_app(dataclasses.replace(config, **settings), Services(kb=kb)).test_client()
+    made: list[Services] = []
 
-    return make
+    def make(**settings: Any):  # type: ignore[no-untyped-def]
+        made.append(Services(kb=kb))
+        return create_app(dataclasses.replace(config, **settings), made[-1]).test_client()
+
+    yield make
+    for services in made:
+        if services.activity is not None:
+            services.activity.database.close()
 
 
 @pytest.fixture

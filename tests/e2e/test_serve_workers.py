@@ -12,19 +12,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from benchmarks.measure import descendants
 from benchmarks.server_process import free_port
+from server.activity import Database
 
 from ..conftest import wait_until
 from ..fixtures import ARTICLES, TIER2_TOKEN, make_kb_repo, write
 from .test_multiprocess import (
     WORKERS,
     Layout,
+    answered_by,
     answering,
     found,
     search_path,
@@ -33,13 +36,13 @@ from .test_multiprocess import (
 )
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Layout]:
+@contextmanager
+def serving(tmp_path: Path, activity_db: str) -> Iterator[Layout]:
     kb = make_kb_repo(tmp_path / "repo")
     port = free_port()
     env = os.environ | {
         "KB_TOKENS": f"tier2:{TIER2_TOKEN}",
-        "KB_ACTIVITY_DB": str(tmp_path / "activity.sqlite3"),
+        "KB_ACTIVITY_DB": activity_db,
         "KB_LOG_FORMAT": "json",
         "KB_LOG_LEVEL": "INFO",
         "KB_THREADS": "4",
@@ -54,6 +57,30 @@ def served(tmp_path: Path) -> Iterator[Layout]:
         if serve.poll() is None:
             serve.kill()
             serve.wait()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Layout]:
+    with serving(tmp_path, str(tmp_path / "activity.sqlite3")) as layout:
+        yield layout
+
+
+def test_every_worker_records_into_one_postgresql_store(
+    tmp_path: Path, postgres_url: str, open_database: Callable[[str], Database]
+) -> None:
+    # queries none of which extends another, so none is folded into the next
+    queries = [f"pgworkers{chr(ord('a') + n // 26)}{chr(ord('a') + n % 26)}" for n in range(60)]
+    with serving(tmp_path, postgres_url) as layout:
+        answers = [layout.get(search_path(query)) for query in queries]  # new connections
+        assert all(answer.status == 200 for answer in answers)
+        assert len(answered_by(layout, answers)) == WORKERS
+
+        def recorded() -> int:
+            with open_database(postgres_url).connect() as connection:
+                query = "SELECT count(*) FROM searches WHERE query LIKE 'pgworkers%'"
+                return int(connection.execute(query).fetchone()[0])
+
+        assert wait_until(lambda: recorded() == len(queries), timeout=10)
 
 
 def test_two_workers_answer_and_both_find_an_edit(served: Layout) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -53,8 +54,8 @@ def queries(activity: Activity) -> list[str]:
 
 
 @pytest.fixture
-def store(activity_location: str) -> Activity:
-    return Activity(Database(activity_location))
+def store(activity_location: str, open_database: Callable[[str | Path], Database]) -> Activity:
+    return Activity(open_database(activity_location))
 
 
 def test_search_as_you_type_counts_as_one_search(store: Activity) -> None:
@@ -102,8 +103,10 @@ def test_a_double_click_counts_once_and_a_new_mind_replaces_the_vote(store: Acti
     assert comment == "step 3 is wrong"  # a vote without a comment keeps the earlier one
 
 
-def test_feedback_is_rate_limited_per_visitor(activity_location: str) -> None:
-    activity = Activity(Database(activity_location), feedback_per_hour=3)
+def test_feedback_is_rate_limited_per_visitor(
+    activity_location: str, open_database: Callable[[str | Path], Database]
+) -> None:
+    activity = Activity(open_database(activity_location), feedback_per_hour=3)
     for n in range(3):
         activity.feedback(f"KB-{n}", "v1", "c1", helpful=True)
     with pytest.raises(FeedbackLimited):
@@ -113,9 +116,9 @@ def test_feedback_is_rate_limited_per_visitor(activity_location: str) -> None:
 
 
 def test_feedback_is_rate_limited_per_client_address_whoever_the_visitor(
-    activity_location: str,
+    activity_location: str, open_database: Callable[[str | Path], Database]
 ) -> None:
-    activity = Activity(Database(activity_location), feedback_per_hour=3)
+    activity = Activity(open_database(activity_location), feedback_per_hour=3)
     for n in range(3):
         activity.feedback("KB-1", f"new-visitor-{n}", "c1", helpful=False)
     with pytest.raises(FeedbackLimited):
@@ -123,7 +126,9 @@ def test_feedback_is_rate_limited_per_client_address_whoever_the_visitor(
     assert activity.votes("KB-1") == (0, 3)
 
 
-def test_a_store_made_before_client_addresses_were_kept_takes_feedback(tmp_path: Path) -> None:
+def test_a_store_made_before_client_addresses_were_kept_takes_feedback(
+    tmp_path: Path, open_database: Callable[[str | Path], Database]
+) -> None:
     path = tmp_path / "old.db"
     with closing(sqlite3.connect(path)) as connection:
         connection.executescript(
@@ -132,16 +137,18 @@ def test_a_store_made_before_client_addresses_were_kept_takes_feedback(tmp_path:
             "PRIMARY KEY (article_id, voter));"
             f"INSERT INTO feedback VALUES ('KB-1', 'v0', 1, '', {time.time()});"
         )
-    activity = Activity(Database(path))
+    activity = Activity(open_database(path))
     assert activity.problem is None
     assert activity.feedback("KB-1", "v1", "c1", helpful=False) is True
     assert activity.votes("KB-1") == (1, 1)
 
 
-def test_an_unwritable_store_is_reported_and_searches_go_on(tmp_path: Path) -> None:
+def test_an_unwritable_store_is_reported_and_searches_go_on(
+    tmp_path: Path, open_database: Callable[[str | Path], Database]
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    activity = Activity(Database(blocker / "activity.db"))
+    activity = Activity(open_database(blocker / "activity.db"))
     assert activity.problem and "cannot be written" in activity.problem
     search(activity, "vpn")  # dropped quietly
     assert activity.flush()
@@ -149,8 +156,10 @@ def test_an_unwritable_store_is_reported_and_searches_go_on(tmp_path: Path) -> N
         activity.feedback("KB-1", "v1", "c1", helpful=True)
 
 
-def test_old_events_are_pruned(activity_location: str) -> None:
-    activity = Activity(Database(activity_location), retention_days=1)
+def test_old_events_are_pruned(
+    activity_location: str, open_database: Callable[[str | Path], Database]
+) -> None:
+    activity = Activity(open_database(activity_location), retention_days=1)
     search(activity, "ancient", at=time.time() - 3 * 86_400)
     search(activity, "recent")
     assert activity.flush()
@@ -158,10 +167,13 @@ def test_old_events_are_pruned(activity_location: str) -> None:
 
 
 def test_keystrokes_answered_by_different_replicas_fold_into_one_search(
-    activity_location: str,
+    activity_location: str, open_database: Callable[[str | Path], Database]
 ) -> None:
     # a balancer sends each keystroke's search to either replica; each writes on its own
-    first, second = Activity(Database(activity_location)), Activity(Database(activity_location))
+    first, second = (
+        Activity(open_database(activity_location)),
+        Activity(open_database(activity_location)),
+    )
     now = time.time()
     search(first, "kerb", at=now)
     search(second, "kerber", at=now + 0.4)
@@ -173,8 +185,10 @@ def test_keystrokes_answered_by_different_replicas_fold_into_one_search(
     assert sorted(queries(first)) == ["kerberos", "vpn"]
 
 
-def test_feedback_and_its_limit_count_across_replicas(activity_location: str) -> None:
-    replicas = [Activity(Database(activity_location), feedback_per_hour=3) for _ in range(2)]
+def test_feedback_and_its_limit_count_across_replicas(
+    activity_location: str, open_database: Callable[[str | Path], Database]
+) -> None:
+    replicas = [Activity(open_database(activity_location), feedback_per_hour=3) for _ in range(2)]
     assert replicas[0].feedback("KB-1", "v1", "c1", helpful=True) is True
     assert replicas[1].feedback("KB-1", "v1", "c1", helpful=True) is False  # same vote
     replicas[1].feedback("KB-2", "v1", "c1", helpful=True)
@@ -184,8 +198,10 @@ def test_feedback_and_its_limit_count_across_replicas(activity_location: str) ->
     assert replicas[0].votes("KB-1") == (1, 0)
 
 
-def test_replicas_starting_together_apply_each_migration_once(activity_location: str) -> None:
-    databases = [Database(activity_location) for _ in range(6)]
+def test_replicas_starting_together_apply_each_migration_once(
+    activity_location: str, open_database: Callable[[str | Path], Database]
+) -> None:
+    databases = [open_database(activity_location) for _ in range(6)]
     failures: list[BaseException] = []
 
     def start(database: Database) -> None:
@@ -206,7 +222,9 @@ def test_replicas_starting_together_apply_each_migration_once(activity_location:
     assert sorted(versions) == list(range(1, LATEST + 1))
 
 
-def test_a_store_from_before_migrations_keeps_its_rows(tmp_path: Path) -> None:
+def test_a_store_from_before_migrations_keeps_its_rows(
+    tmp_path: Path, open_database: Callable[[str | Path], Database]
+) -> None:
     path = tmp_path / "release-1.sqlite3"
     with closing(sqlite3.connect(path)) as connection:
         connection.executescript(
@@ -223,16 +241,16 @@ def test_a_store_from_before_migrations_keeps_its_rows(tmp_path: Path) -> None:
             "'vpn', 'vpn', 2, '[]');"
             f"INSERT INTO feedback VALUES ('KB-1', 'v0', 1, '', {time.time()}, 'c0');"
         )
-    activity = Activity(Database(path))
+    activity = Activity(open_database(path))
     assert queries(activity) == ["vpn"]
     assert activity.votes("KB-1") == (1, 0)
     assert activity.feedback("KB-1", "v1", "c1", helpful=False) is True
 
 
 def test_a_database_that_is_down_delays_no_request_and_loses_no_queued_event(
-    postgres: PostgresServer, postgres_url: str
+    postgres: PostgresServer, postgres_url: str, open_database: Callable[[str | Path], Database]
 ) -> None:
-    activity = Activity(Database(postgres_url))
+    activity = Activity(open_database(postgres_url))
     search(activity, "before the outage")
     assert activity.flush()
     postgres.stop()
@@ -258,9 +276,9 @@ def test_a_database_that_is_down_delays_no_request_and_loses_no_queued_event(
 
 
 def test_past_the_queue_limit_events_are_dropped_and_counted(
-    postgres: PostgresServer, postgres_url: str
+    postgres: PostgresServer, postgres_url: str, open_database: Callable[[str | Path], Database]
 ) -> None:
-    activity = Activity(Database(postgres_url), queue_limit=5)
+    activity = Activity(open_database(postgres_url), queue_limit=5)
     search(activity, "first")
     assert activity.flush()
     postgres.stop()

@@ -4,6 +4,7 @@ rows equal; a truncated file refused; an import run twice adds nothing the secon
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -39,7 +40,8 @@ def filled_store(path: Path) -> Activity:
 
 
 def rows(location: str | Path) -> dict[str, list[tuple]]:
-    with Database(location).connect() as connection:
+    database = Database(location)
+    with closing(database), database.connect() as connection:
         return {
             table: sorted(
                 tuple(row) for row in connection.execute(f"SELECT {', '.join(cols)} FROM {table}")
