@@ -171,9 +171,10 @@ def _titles(kb: KnowledgeBase, ids: list[str]) -> dict[str, str]:
 
 def articles(connection: Connection, kb: KnowledgeBase, period: Period) -> Table:
     """Click-through and feedback per article that appeared in results or got votes."""
+    shown_ids = connection.dialect.elements("s.shown", "j")
     shown = dict(
         connection.execute(
-            f"SELECT j.value, count(*) FROM searches s, {connection.dialect.elements('s.shown', 'j')} "
+            f"SELECT j.value, count(*) FROM searches s, {shown_ids} "
             f"WHERE s.at >= ? AND {_PEOPLE} GROUP BY j.value",
             (period.start,),
         )

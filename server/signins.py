@@ -1,15 +1,16 @@
 """Browser sign-ins, kept on the server: the session cookie holds only a random id.
 
-So a session ends for every copy of its cookie, in every worker, process and replica sharing
-the activity database (server/activity/: a SQLite file, or PostgreSQL), when the reader signs out, when it has been idle for
-``idle_seconds``, and ``lifetime_seconds`` after sign-in however busy it is. The row holds
-a hash of the id (the database signs nobody in) and an HMAC of the token under the app's key
-(it reveals no token), which auth.py matches against the configured tokens on every
-request, so a token taken out of the configuration signs its sessions out too.
+So a session ends for every copy of its cookie, in every worker, process and replica
+sharing the activity database (server/activity/: a SQLite file, or PostgreSQL), when the
+reader signs out, when it has been idle for ``idle_seconds``, and ``lifetime_seconds``
+after sign-in however busy it is. The row holds a hash of the id (the database signs
+nobody in) and an HMAC of the token under the app's key (it reveals no token), which
+auth.py matches against the configured tokens on every request, so a token taken out of
+the configuration signs its sessions out too.
 
 Failed sign-ins are counted here as well, per client address and in the same database, so
-the limit holds across workers and replicas: a token cannot be guessed at speed, and a client that
-keeps trying only delays itself.
+the limit holds across workers and replicas: a token cannot be guessed at speed, and a
+client that keeps trying only delays itself.
 """
 
 from __future__ import annotations

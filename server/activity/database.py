@@ -41,7 +41,7 @@ CONNECT_SECONDS = 2  # libpq's connect_timeout (its minimum)
 REQUEST_WAIT_SECONDS = 0.5  # longest a request waits for a pooled connection
 WRITER_WAIT_SECONDS = 5.0
 REQUEST_STATEMENT_SECONDS = 1  # PostgreSQL cancels a request's statement running longer
-WRITER_STATEMENT_SECONDS = 30  # and the writer's, exports' and migrations' ones
+WRITER_STATEMENT_SECONDS = 30  # and the writer's and exports' (migrations have no limit)
 POOL_SIZE = 8  # connections per process at most: the writer, feedback, sign-ins, reports
 
 
@@ -57,7 +57,6 @@ class DatabaseDown(DatabaseError):
 class Dialect:
     """The SQL that differs between SQLite and PostgreSQL, as templates."""
 
-    name: str
     day_template: str  # the UTC date (YYYY-MM-DD) of a unix time
     elements_template: str  # a FROM item: the strings of a JSON array, as <alias>.value
     joined_template: str  # an aggregate joining strings with a separator
@@ -73,13 +72,11 @@ class Dialect:
 
 
 SQLITE = Dialect(
-    "sqlite",
     day_template="date({column}, 'unixepoch')",
     elements_template="json_each({column}) AS {alias}",
     joined_template="group_concat({expression}, '{separator}')",
 )
 POSTGRESQL = Dialect(
-    "postgresql",
     day_template="to_char(to_timestamp({column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
     elements_template="json_array_elements_text({column}::json) AS {alias}(value)",
     joined_template="string_agg({expression}, '{separator}')",
@@ -175,7 +172,7 @@ class Database:
         text = str(location)
         self.is_postgresql = is_postgresql(text)
         self.dialect = POSTGRESQL if self.is_postgresql else SQLITE
-        self.url = text
+        self.location = text  # a path, or a URL with its password: never shown
         self.path = None if self.is_postgresql else Path(text).expanduser()
         self.problem: str | None = None
         self._down = False
@@ -199,7 +196,7 @@ class Database:
         """The store, for messages and logs: a URL's password is never shown."""
         if self.path is not None:
             return str(self.path)
-        parts = urllib.parse.urlsplit(self.url)
+        parts = urllib.parse.urlsplit(self.location)
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
         user = f"{parts.username}@" if parts.username else ""
@@ -216,7 +213,7 @@ class Database:
         with self._pool_lock:
             if self._pool is None or self._pool_pid != os.getpid():  # new, or forked
                 self._pool = psycopg_pool.ConnectionPool(
-                    self.url,
+                    self.location,
                     min_size=1,
                     max_size=POOL_SIZE,
                     open=False,

@@ -95,7 +95,10 @@ def import_file(database: Database, path: Path) -> list[TableCount]:
         for table, columns in TABLES.items():
             (before,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
             marks = ", ".join("?" for _ in columns)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+                "ON CONFLICT DO NOTHING"
+            )
             for chunk in _chunks(rows[table]):
                 connection.executemany(sql, chunk)
             (after,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
