@@ -29,16 +29,6 @@ class Completion:
     ref: str = ""  # article id, for "article"
 
 
-def _prefix_terms(snapshot: Snapshot, fieldname: str, prefix: str) -> list[str]:
-    reader = snapshot.searcher.reader()
-    found = []
-    for term in reader.expand_prefix(fieldname, prefix):
-        found.append(term.decode() if isinstance(term, bytes) else term)
-        if len(found) >= MAX_EXPANSIONS:
-            break
-    return found
-
-
 def complete(
     snapshot: Snapshot, text: str, visible: np.ndarray, limit: int = 8
 ) -> list[Completion]:
@@ -62,7 +52,9 @@ def complete(
             mask &= word_score > 0
             score += word_score
     stemmed = [t.text for t in ANALYZERS["prose"](last, mode="query")][:1]
-    expansions = dict.fromkeys((*stemmed, *_prefix_terms(snapshot, "title", prefix)))
+    expansions = dict.fromkeys(
+        (*stemmed, *snapshot.terms_beginning("title", prefix, MAX_EXPANSIONS))
+    )
     snapshot.postings_of([("title", t) for t in expansions])  # together, then from the cache
     last_score = sum(
         (snapshot.term_score({"prose": t}, ("title",)) for t in expansions),
@@ -77,7 +69,10 @@ def complete(
 
     # error codes and tags, only as seen in visible articles
     if not done:
-        wanted = [("error_codes", term) for term in _prefix_terms(snapshot, "error_codes", prefix)]
+        wanted = [
+            ("error_codes", term)
+            for term in snapshot.terms_beginning("error_codes", prefix, MAX_EXPANSIONS)
+        ]
         wanted += [
             ("tags", tag) for tag in snapshot.lexicon("tags") if tag.lower().startswith(prefix)
         ]
