@@ -84,7 +84,7 @@ def main() -> None:
             ["git", "clone", "-q", str(work / "origin.git"), str(work / name)], check=True
         )
         clones.append(work / name / "kb")
-    build = subprocess.run(
+    subprocess.run(
         [
             sys.executable,
             "-m",
@@ -99,7 +99,6 @@ def main() -> None:
         capture_output=True,
         env=os.environ | shared,
     )
-    del build
     shutil.copytree(work / "index-one", work / "index-two")
     replicas: list[Server] = []
     balancers: list[ChildServer] = []

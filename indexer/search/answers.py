@@ -35,6 +35,12 @@ class SearchRequest:
     prefix: bool = True  # the last word may be half-typed (the search box), see rewrite.py
     explain: bool = False  # each hit carries the parts of its score (see explain.py)
 
+    @property
+    def filters_on(self) -> int:
+        """How many filters narrow the results (type, each list facet, folder): what the
+        page counts, and offers to clear."""
+        return len(self.filters) + bool(self.type) + bool(self.folder)
+
     def validate(self) -> None:
         """Raise :class:`SearchRequestError` naming the first bad parameter."""
         if not 1 <= self.limit <= MAX_LIMIT:

@@ -25,6 +25,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
@@ -181,6 +182,7 @@ class Database:
         self._pool: psycopg_pool.ConnectionPool | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
+        self._timeouts: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
         self._migrated = False
         self._migrate_lock = threading.Lock()
         if self.path is not None:
@@ -252,9 +254,12 @@ class Database:
                     seconds = statement_seconds or (
                         WRITER_STATEMENT_SECONDS if wait else REQUEST_STATEMENT_SECONDS
                     )
-                    connection.execute(
-                        "SELECT set_config('statement_timeout', ?, false)", (f"{seconds}s",)
-                    )
+                    # a round trip only when this pooled connection has another limit
+                    if self._timeouts.get(raw) != seconds:
+                        connection.execute(
+                            "SELECT set_config('statement_timeout', ?, false)", (f"{seconds}s",)
+                        )
+                        self._timeouts[raw] = seconds
                 self._down = False  # it answers (again)
                 yield connection
         except DatabaseDown:

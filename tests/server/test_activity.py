@@ -53,6 +53,13 @@ def queries(activity: Activity) -> list[str]:
         return [r[0] for r in connection.execute("SELECT query FROM searches ORDER BY at")]
 
 
+def made_by_an_earlier_release(path: Path, script: str) -> Path:
+    """A SQLite store as an earlier release left it (tables made by ``script``)."""
+    with closing(sqlite3.connect(path)) as connection:
+        connection.executescript(script)
+    return path
+
+
 @pytest.fixture
 def store(activity_location: str, open_database: Callable[[str | Path], Database]) -> Activity:
     return Activity(open_database(activity_location))
@@ -129,14 +136,13 @@ def test_feedback_is_rate_limited_per_client_address_whoever_the_visitor(
 def test_a_store_made_before_client_addresses_were_kept_takes_feedback(
     tmp_path: Path, open_database: Callable[[str | Path], Database]
 ) -> None:
-    path = tmp_path / "old.db"
-    with closing(sqlite3.connect(path)) as connection:
-        connection.executescript(
-            "CREATE TABLE feedback (article_id TEXT NOT NULL, voter TEXT NOT NULL, "
-            "helpful INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL, "
-            "PRIMARY KEY (article_id, voter));"
-            f"INSERT INTO feedback VALUES ('KB-1', 'v0', 1, '', {time.time()});"
-        )
+    path = made_by_an_earlier_release(
+        tmp_path / "old.db",
+        "CREATE TABLE feedback (article_id TEXT NOT NULL, voter TEXT NOT NULL, "
+        "helpful INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL, "
+        "PRIMARY KEY (article_id, voter));"
+        f"INSERT INTO feedback VALUES ('KB-1', 'v0', 1, '', {time.time()});",
+    )
     activity = Activity(open_database(path))
     assert activity.problem is None
     assert activity.feedback("KB-1", "v1", "c1", helpful=False) is True
@@ -225,22 +231,21 @@ def test_replicas_starting_together_apply_each_migration_once(
 def test_a_store_from_before_migrations_keeps_its_rows(
     tmp_path: Path, open_database: Callable[[str | Path], Database]
 ) -> None:
-    path = tmp_path / "release-1.sqlite3"
-    with closing(sqlite3.connect(path)) as connection:
-        connection.executescript(
-            "CREATE TABLE searches (id TEXT PRIMARY KEY, at REAL NOT NULL, visitor TEXT NOT "
-            "NULL, role TEXT NOT NULL, source TEXT NOT NULL, query TEXT NOT NULL, normalised "
-            "TEXT NOT NULL, total INTEGER NOT NULL, shown TEXT NOT NULL);"
-            "CREATE TABLE clicks (search_id TEXT NOT NULL, article_id TEXT NOT NULL, rank "
-            "INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (search_id, article_id));"
-            "CREATE TABLE feedback (article_id TEXT NOT NULL, voter TEXT NOT NULL, helpful "
-            "INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL, client TEXT "
-            "NOT NULL DEFAULT '', PRIMARY KEY (article_id, voter));"
-            "CREATE TABLE failed_signins (client TEXT NOT NULL, at REAL NOT NULL);"
-            f"INSERT INTO searches VALUES ('s1', {time.time()}, 'v', 'anonymous', 'page', "
-            "'vpn', 'vpn', 2, '[]');"
-            f"INSERT INTO feedback VALUES ('KB-1', 'v0', 1, '', {time.time()}, 'c0');"
-        )
+    path = made_by_an_earlier_release(
+        tmp_path / "release-1.sqlite3",
+        "CREATE TABLE searches (id TEXT PRIMARY KEY, at REAL NOT NULL, visitor TEXT NOT "
+        "NULL, role TEXT NOT NULL, source TEXT NOT NULL, query TEXT NOT NULL, normalised "
+        "TEXT NOT NULL, total INTEGER NOT NULL, shown TEXT NOT NULL);"
+        "CREATE TABLE clicks (search_id TEXT NOT NULL, article_id TEXT NOT NULL, rank "
+        "INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (search_id, article_id));"
+        "CREATE TABLE feedback (article_id TEXT NOT NULL, voter TEXT NOT NULL, helpful "
+        "INTEGER NOT NULL, comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL, client TEXT "
+        "NOT NULL DEFAULT '', PRIMARY KEY (article_id, voter));"
+        "CREATE TABLE failed_signins (client TEXT NOT NULL, at REAL NOT NULL);"
+        f"INSERT INTO searches VALUES ('s1', {time.time()}, 'v', 'anonymous', 'page', "
+        "'vpn', 'vpn', 2, '[]');"
+        f"INSERT INTO feedback VALUES ('KB-1', 'v0', 1, '', {time.time()}, 'c0');",
+    )
     activity = Activity(open_database(path))
     assert queries(activity) == ["vpn"]
     assert activity.votes("KB-1") == (1, 0)
