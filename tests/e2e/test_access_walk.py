@@ -64,10 +64,16 @@ INTERNAL_TICKETS = [f"INC-7700{i}" for i in range(1, 4)]
 SHARED_TICKET = "INC-5000"  # named by the public and the internal articles alike
 PUBLIC_TICKET = "INC-5001"
 
+# Marker kinds outside the article's fields: a broken file, an SVG's text, a wrong token, a
+# missing page.
+OTHER_KINDS = ("broken", "svg", "token", "nothere")
 # Anything that can only come from an internal article: our markers, the sample KB's
-# internal article (KB-2003), the internal ids and the internal-only ticket ids.
+# internal article (KB-2003), the internal ids and the internal-only ticket ids. A marker is
+# matched whole (kind and name), because random values in a page (a form's CSRF token) may
+# hold "qvx" followed by anything.
 INTERNAL = re.compile(
-    rf"(?i)qvx[a-z0-9]*|kb-710\d|inc-7700\d|{MARKER}|kb-2003|etcdhighfsyncdurations"
+    rf"(?i)qvx(?:{'|'.join(FIELDS + OTHER_KINDS)})(?:{'|'.join(NAMES)}|x)"
+    rf"|kb-710\d|inc-7700\d|{MARKER}|kb-2003|etcdhighfsyncdurations"
 )
 
 
