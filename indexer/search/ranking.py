@@ -40,12 +40,11 @@ from ..whoosh_internals import (
     EMPTY_IDS,
     EMPTY_WEIGHTS,
     Postings,
-    RankFile,
     column_values,
     decoded_postings,
     field_lengths,
     phrase_key,
-    rank_file,
+    rank_units,
     segment_key,
     term_key,
 )
@@ -278,21 +277,13 @@ _TERMS = BoundedCache(max_bytes=256 << 20)  # prefix fields' terms, per segment
 _PHRASES = BoundedCache(max_bytes=32 << 20)  # per segment and phrase
 
 
-def _segment_phrase_docs(
-    searcher: Searcher, query: wq.Query, key: np.uint64, phrase: Phrase
-) -> np.ndarray:
-    """The documents of one segment (a leaf searcher) holding ``phrase`` (``key``: its
-    :func:`phrase_key`); callers apply deletions (a document deleted since stays in the
-    answer). Read from the segment's rank file, which lists the synonym groups' phrases;
-    any other phrase is matched by Whoosh, and kept for as long as the segment lives: with
-    an author saving every second, each commit would otherwise match it again in every
-    segment, and at 100,000 articles one phrase takes most of a second."""
-    reader = searcher.reader()
-    segment = segment_key(reader)
-    rank = rank_file(reader, segment)
-    listed = rank.lookup(key) if rank is not None else None
-    if listed is not None:
-        return listed
+def _segment_phrase_docs(searcher: Searcher, query: wq.Query, phrase: Phrase) -> np.ndarray:
+    """The documents of one segment (a leaf searcher) holding ``phrase``, matched by Whoosh
+    (a phrase its rank file does not list: see :meth:`Snapshot.phrase_docs`); callers apply
+    deletions (a document deleted since stays in the answer). Kept for as long as the
+    segment lives: with an author saving every second, each commit would otherwise match it
+    again in every segment, and at 100,000 articles one phrase takes most of a second."""
+    segment = segment_key(searcher.reader())
 
     def build() -> np.ndarray:
         found = np.fromiter(searcher.docs_for_query(query), np.int64)
@@ -351,14 +342,15 @@ class Snapshot:
         self.searcher = searcher
         self.shared = shared or CommitArrays()
         # an index with no document yet has one empty reader, which has no columns at all
-        self.leaves = [
-            (sub.reader(), offset)
-            for sub, offset in searcher.leaf_searchers()
-            if sub.reader().doc_count_all()
-        ]
+        found = [(sub, o) for sub, o in searcher.leaf_searchers() if sub.reader().doc_count_all()]
+        self._leaf_searchers = [sub for sub, _ in found]
+        self.leaves = [(sub.reader(), offset) for sub, offset in found]
         self._segment_keys = tuple(segment_key(reader) for reader, _ in self.leaves)
-        # got here, not in term_docs: values built under the shared lock call term_docs
-        self._ranked = self.shared.get("rank files", self._rank_files)
+        # got here, not in term_docs: values built under the shared lock call term_docs.
+        # Rank files are memory maps, not readers: shared by every thread
+        self._units = self.shared.get(
+            "rank units", lambda: rank_units([reader for reader, _ in self.leaves])
+        )
         self.size = searcher.doc_count_all()
         self.live = self.shared.get("live", self._live)
         # the documents ranking statistics are taken over: all live ones, or, in a scoped
@@ -410,8 +402,8 @@ class Snapshot:
         return self.postings_of([(fieldname, term)])[0]
 
     def postings_of(self, wanted: Sequence[tuple[str, str]]) -> list[Postings]:
-        """:meth:`term_docs` of each (field, term) of ``wanted``, looked up in each segment
-        together (:meth:`RankFile.gathered`). Joined lists are cached by the segment list
+        """:meth:`term_docs` of each (field, term) of ``wanted``, looked up together in each
+        rank file or set (:meth:`RankFile.gathered`; see :class:`RankUnit`). Joined lists are cached by the segment list
         they were joined for: a full build on several cores leaves several segments, and a
         long query asks for hundreds of lists."""
         keys = [(self._segment_keys, fieldname, term) for fieldname, term in wanted]
@@ -423,12 +415,12 @@ class Snapshot:
             first = self.leaves[0][0]
             hashed = np.array([term_key(first, *wanted[i]) for i in missing], np.uint64)
             ids, weights, counts = [], [], []
-            for (reader, offset), segment, rank in zip(
-                self.leaves, self._segment_keys, self._ranked, strict=True
-            ):
-                if rank is not None:
-                    seg_ids, seg_weights, seg_counts = rank.gathered(hashed)
-                else:
+            for unit in self._units:
+                reader, offset = self.leaves[unit.first]
+                if unit.rank is not None:
+                    seg_ids, seg_weights, seg_counts = unit.rank.gathered(hashed)
+                else:  # one segment
+                    segment = self._segment_keys[unit.first]
                     pieces = [decoded_postings(reader, *wanted[i], segment) for i in missing]
                     seg_ids, seg_weights = _joined([p[0] for p in pieces], [p[1] for p in pieces])
                     seg_counts = np.array([len(p[0]) for p in pieces], dtype=np.int64)
@@ -489,18 +481,24 @@ class Snapshot:
         return sorted(set().union(*vocabularies))
 
     def phrase_docs(self, phrase: Phrase) -> np.ndarray:
-        """Live documents holding ``phrase`` in any of its fields, from each segment's rank
-        file or Whoosh (see :func:`_segment_phrase_docs`), kept for the commit: synonym
-        phrases ("wireless network") recur in query after query."""
+        """Live documents holding ``phrase`` in any of its fields, kept for the commit:
+        synonym phrases ("wireless network") recur in query after query. Rank files and
+        sets list the synonym groups' phrases; any other is matched by Whoosh (see
+        :func:`_segment_phrase_docs`)."""
         answer = ("phrase", phrase)
         found = self.shared.answers.get(answer)
         if found is None:
             found = np.zeros(self.size, dtype=bool)
             placed = placement(self.searcher.schema, phrase.text, phrase.fields)
             query, key = phrase_query(placed), phrase_key(placed)
-            for searcher, offset in self.searcher.leaf_searchers():
-                if searcher.doc_count_all():  # an empty index's one reader has no segment
-                    found[_segment_phrase_docs(searcher, query, key, phrase) + offset] = True
+            for unit in self._units:
+                listed = unit.rank.lookup(key) if unit.rank is not None else None
+                if listed is not None:
+                    found[listed + self.leaves[unit.first][1]] = True
+                    continue
+                for at in range(unit.first, unit.first + unit.size):
+                    docs = _segment_phrase_docs(self._leaf_searchers[at], query, phrase)
+                    found[docs + self.leaves[at][1]] = True
             found &= self.live
             found.flags.writeable = False
             self.shared.answers.put(answer, found, found.nbytes + 200)
@@ -539,13 +537,6 @@ class Snapshot:
         counts = np.bincount(indexes[matched[docs]], minlength=len(values))
         pairs = [(values[i], int(counts[i])) for i in np.flatnonzero(counts) if values[i]]
         return sorted(pairs, key=lambda item: (-item[1], item[0].lower()))
-
-    def _rank_files(self) -> list[RankFile | None]:
-        """Each segment's rank file, shared by every thread (memory maps, not readers)."""
-        return [
-            rank_file(reader, key)
-            for (reader, _), key in zip(self.leaves, self._segment_keys, strict=True)
-        ]
 
     def _concat(self, arrays: list[np.ndarray]) -> np.ndarray:
         if not arrays:

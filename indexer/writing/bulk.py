@@ -32,7 +32,7 @@ from ..documents.articles import read_article
 from ..documents.gitmeta import FileHistory
 from ..documents.schema import build_schema, to_document
 from ..errors import ArticleError
-from ..whoosh_internals import finish_segment, segment_writer
+from ..whoosh_internals import finish_segment, segment_writer, write_rank_set
 from .storage import WRITER_OPTIONS, index_writer
 
 PARALLEL_FROM = 1_000  # fewer articles are built in-process
@@ -194,5 +194,9 @@ def index_chunks(
 
 
 def commit_segments(ix: Index, segments: list[Segment]) -> None:
-    """Make the workers' segments the index's content, in one table-of-contents write."""
+    """Make the workers' segments the index's content, in one table-of-contents write,
+    ranked from one rank set (see :mod:`indexer.whoosh_internals`): a search then looks each
+    term up once, not once per segment."""
+    members = [(segment.segment_id(), segment.doc_count_all()) for segment in segments]
+    write_rank_set(Path(ix.storage.folder), members)
     index_writer(ix).commit(mergetype=lambda _writer, existing: [*existing, *segments])

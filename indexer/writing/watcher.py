@@ -55,6 +55,7 @@ class Watcher(FileSystemEventHandler):
         self._reconcile = False
         self._git_moved = False
         self._merge_due = False  # saves merged only a little: merge the rest when quiet
+        self._more_to_merge = False  # the last merge left small segments for another
         self._last_event = 0.0
         self._behind_since: float | None = None  # first change not yet in the index
         self.failures = 0  # consecutive failed writes; 0 when the last one succeeded
@@ -237,7 +238,7 @@ class Watcher(FileSystemEventHandler):
 
     def _apply(self, paths: set[str], reconcile: bool, git_moved: bool, merge: bool) -> None:
         if merge:
-            self.indexer.merge_segments()
+            self._more_to_merge = self.indexer.merge_segments()
         elif self.failures >= REBUILD_AFTER_FAILURES:
             log.warning(
                 "%d writes failed in a row: rebuilding the index from the working tree",
@@ -286,5 +287,6 @@ class Watcher(FileSystemEventHandler):
             with self._cond:
                 if not self._has_work():
                     self._behind_since = None
-                self._merge_due = not merge
+                # after a save, merge when quiet; after a merge (capped), if some are left
+                self._merge_due = self._more_to_merge if merge else True
             self._report()  # readers learn of new problems (or fixed ones) at once

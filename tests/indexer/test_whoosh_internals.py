@@ -268,3 +268,149 @@ def test_a_snapshots_posting_lists_join_every_segments_in_order(tmp_path: Path) 
             assert weights.tolist() == pytest.approx([w for _, w in expected])
     finally:
         searcher.close()
+
+
+# ------------------------------------------- a full build ranked from one rank set (issue 19)
+
+
+def _many_segment_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Indexer:
+    """The sample KB plus the phrase articles, built into a segment every few articles."""
+    import shutil
+
+    from indexer.writing import bulk
+
+    monkeypatch.setattr(bulk, "SEGMENT_BYTES", 40_000)
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "kb", kb)
+    for name, text in PHRASE_ARTICLES.items():
+        (kb / name).write_text(text)
+    (kb / "_synonyms.yml").write_text("synonyms:\n  - access is denied, access denied\n")
+    indexer = Indexer(kb, tmp_path / "index", workers=1)
+    indexer.build()
+    return indexer
+
+
+def _joined_as_whoosh_gives(indexer: Indexer) -> int:
+    """Every term's posting list over the commit, as a snapshot gives it, is each
+    segment's postings in document order (deleted documents aside: Whoosh's matchers skip
+    them, ranking masks them); and each synonym phrase's documents are
+    those Whoosh's phrase matching finds. Returns how many lists were compared."""
+    from indexer.search.ranking import Snapshot, phrase_query
+    from indexer.text.phrases import placement, synonym_phrases
+    from indexer.text.query import Phrase
+
+    _generation, searcher = indexer.storage.open_searcher()
+    try:
+        leaves = list(searcher.leaf_searchers())
+        wanted = [
+            (fieldname, term)
+            for fieldname in ("title", "body", "error_codes", "audience", "pairs")
+            for term in searcher.reader().field_terms(fieldname)
+        ]
+        snapshot = Snapshot(searcher)
+        for (fieldname, term), (ids, weights) in zip(
+            wanted, snapshot.postings_of(wanted), strict=True
+        ):
+            expected: list[tuple[int, float]] = []
+            for sub, offset in leaves:
+                found = _decoded(sub.reader(), fieldname, term)
+                expected += [(doc + offset, w) for doc, w in zip(*found, strict=True)]
+            live = [
+                (doc, w)
+                for doc, w in zip(ids.tolist(), weights.tolist(), strict=True)
+                if snapshot.live[doc]
+            ]
+            assert [doc for doc, _ in live] == [doc for doc, _ in expected], (fieldname, term)
+            assert [w for _, w in live] == pytest.approx([w for _, w in expected])
+        for text in synonym_phrases(indexer.synonyms.current()):
+            placed = placement(searcher.schema, text)
+            matched = {
+                doc + offset
+                for sub, offset in leaves
+                for doc in sub.docs_for_query(phrase_query(placed))
+            }
+            found = snapshot.phrase_docs(Phrase(text, ("title", "headings", "body"), False))
+            assert set(found.nonzero()[0].tolist()) == matched, text
+        return len(wanted)
+    finally:
+        searcher.close()
+
+
+def test_a_full_build_is_ranked_from_one_rank_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build's segments are merged into one rank set that replaces their rank files; a
+    snapshot looks terms up once in it and gets every segment's postings; saves and quiet
+    merges after it leave the build's segments (and so the set) alone."""
+    from indexer.whoosh_internals import (
+        rank_file_path,
+        rank_set_path,
+        rank_units,
+        ranked_together,
+        read_rank_set,
+    )
+
+    indexer = _many_segment_build(tmp_path, monkeypatch)
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+        assert len(readers) > 4
+        members = tuple((r.segment().segment_id(), r.doc_count_all()) for r in readers)
+        opened = read_rank_set(rank_set_path(generation.path, members[0][0]))
+        assert opened is not None and opened[0] == members
+        assert not any(rank_file_path(generation.path, name).exists() for name, _ in members)
+        units = rank_units(readers)
+        assert [(unit.first, unit.size) for unit in units] == [(0, len(readers))]
+    finally:
+        searcher.close()
+    assert _joined_as_whoosh_gives(indexer) > 200
+
+    kb = indexer.kb_root
+    for number in range(3):  # saves: small segments after the set's
+        (kb / f"saved-{number}.md").write_text(f"---\ntitle: Spooler {number}\n---\nspooler\n")
+        indexer.update([f"saved-{number}.md"])
+    (kb / "ad.md").unlink()  # a deletion in one of the set's segments
+    indexer.update(["ad.md"])
+    indexer.merge_segments()
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+        assert ranked_together(generation.path) == {name for name, _ in members}
+        assert tuple((r.segment().segment_id(), r.doc_count_all()) for r in readers[:-1]) == members
+        units = rank_units(readers)
+        assert [(unit.first, unit.size) for unit in units] == [(0, len(members)), (len(members), 1)]
+    finally:
+        searcher.close()
+    assert _joined_as_whoosh_gives(indexer) > 200
+
+
+def test_a_rank_set_that_no_longer_matches_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged set: its segments are read from Whoosh, and every answer is still right."""
+    from indexer import IndexStorage, KnowledgeBase, SearchRequest, whoosh_internals
+    from indexer.search.caching import BoundedCache
+    from indexer.whoosh_internals import rank_set_path, rank_units
+
+    indexer = _many_segment_build(tmp_path, monkeypatch)
+    everyone = frozenset({"public", "internal"})
+    request = SearchRequest("active directory replication", everyone)
+    before = [
+        hit.path for hit in KnowledgeBase(IndexStorage(tmp_path / "index")).search(request).hits
+    ]
+    generation, searcher = indexer.storage.open_searcher()
+    with searcher:
+        first = searcher.reader().leaf_readers()[0][0].segment().segment_id()
+    path = rank_set_path(generation.path, first)
+    path.write_bytes(path.read_bytes()[:-4])  # cut short
+    generation.write_state(files=generation.segment_files())  # as if written so
+    monkeypatch.setattr(whoosh_internals, "_RANK_FILES", BoundedCache(max_bytes=1 << 20))
+    generation, searcher = indexer.storage.open_searcher()
+    try:
+        readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+        assert all(unit.size == 1 and unit.rank is None for unit in rank_units(readers))
+    finally:
+        searcher.close()
+    assert _joined_as_whoosh_gives(indexer) > 200
+    after = KnowledgeBase(IndexStorage(tmp_path / "index")).search(request).hits
+    assert [hit.path for hit in after] == before and before[0] == "ad.md"

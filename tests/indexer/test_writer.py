@@ -295,3 +295,27 @@ def test_a_replaced_commit_keeps_every_column_it_was_opened_with(
         assert set(snapshot.content_hashes(docs[snapshot.live])) == set(hashes)
     finally:
         searcher.close()
+
+
+def test_segments_that_saves_leave_stay_few(
+    indexer: Indexer, kb: KnowledgeBase, kb_dir: Path
+) -> None:
+    """Saves of many files at once leave segments a save's merge does not take; quiet
+    merges (capped, repeated while the KB is quiet) fold them in until one or two are left."""
+    for batch in range(12):  # each more than a save merges
+        names = [f"saves/b{batch}-{n}.md" for n in range(25)]
+        for n, name in enumerate(names):
+            write(
+                kb_dir,
+                name,
+                f"---\nid: S-{batch}-{n}\n---\nsave{chr(97 + batch)}{chr(97 + n)}word\n",
+            )
+        indexer.update(names)
+    assert len(kb.snapshot().leaves) == 13
+    merges = 1
+    while indexer.merge_segments():  # each capped; the watcher repeats them while quiet
+        merges += 1
+    assert merges > 1
+    assert len(kb.snapshot().leaves) <= 2
+    assert ids_for(kb, "savehdword") == ["S-7-3"]
+    assert kb.stats()["documents"] == 5 + 300
